@@ -1,0 +1,3 @@
+from funnel_site.cli import main
+
+raise SystemExit(main())

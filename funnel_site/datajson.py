@@ -1,0 +1,169 @@
+"""data.json: the documented machine interface (schema_version 1). Pure: model + figures -> text."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Iterable
+
+from funnel_site.figures import Bucket, Figures, LeadFigures, OwnerFigures, Rate, TargetFigures
+from funnel_site.model import Project
+from funnel_site.problems import Problem
+
+SCHEMA_VERSION = 1
+CENT = Decimal("0.01")
+RATE_PLACES = Decimal("0.0001")
+DAY_PLACES = Decimal("0.1")
+
+
+class Number:
+    """A JSON number written exactly as given (json cannot write Decimal)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def money(value: Decimal | None) -> Number | None:
+    """Half-up to cents: 0.005 -> 0.01, as an accountant expects (Python's round() is banker's)."""
+    return None if value is None else Number(str(value.quantize(CENT, ROUND_HALF_UP)))
+
+
+def rate(value: Decimal | None) -> Number | None:
+    return None if value is None else Number(str(value.quantize(RATE_PLACES, ROUND_HALF_UP)))
+
+
+def days(value: Decimal | None) -> Number | None:
+    return None if value is None else Number(str(value.quantize(DAY_PLACES, ROUND_HALF_UP)))
+
+
+def _rate_pair(value: Rate) -> dict[str, Any]:
+    return {"by_count": rate(value.by_count), "by_value": rate(value.by_value)}
+
+
+def _bucket(bucket: Bucket) -> dict[str, Any]:
+    return {"count": bucket.count, "value": money(bucket.value), "weighted": money(bucket.weighted)}
+
+
+def to_data(project: Project, figures: Figures, warnings: Iterable[Problem], page_url: Any = None) -> dict[str, Any]:
+    """The whole data.json document as plain values."""
+    config = project.config
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "title": config.title,
+        "today": figures.today.isoformat(),
+        "currency": config.currency,
+        "locale": config.locale,
+        "totals": _totals(figures),
+        "stages": [
+            {"id": stage.id, "name": stage.name, "probability": rate(stage.probability / 100), **_bucket(bucket)}
+            for stage, bucket in figures.stages
+        ],
+        "forecast_by_month": [{"month": b.key, **_bucket(b)} for b in figures.forecast_by_month],
+        "closed_by_month": [
+            {
+                "month": m.month, "won": m.won, "won_value": money(m.won_value), "lost": m.lost,
+                "lost_value": money(m.lost_value), "cancelled": m.cancelled, "cancelled_value": money(m.cancelled_value),
+            }
+            for m in figures.closed_by_month
+        ],
+        "owners": [_owner(o) for o in figures.owners],
+        "targets": [_target(t) for t in figures.targets],
+        "leads": [_lead(f, page_url) for f in figures.leads],
+        "problems": [_problem(p) for p in warnings],
+    }
+
+
+def _totals(figures: Figures) -> dict[str, Any]:
+    t = figures.totals
+    return {
+        "counts": t.counts,
+        "pipeline_value": money(t.pipeline_value),
+        "weighted_forecast": money(t.weighted_forecast),
+        "won_value": money(t.won_value),
+        "lost_value": money(t.lost_value),
+        "cancelled_value": money(t.cancelled_value),
+        "close_rate": _rate_pair(t.close_rate),
+        "win_rate": _rate_pair(t.win_rate),
+        "cancel_share": _rate_pair(t.cancel_share),
+        "average_won_value": money(t.average_won_value),
+        "average_sales_cycle_days": days(t.average_sales_cycle_days),
+        "young_leads": {"count": t.young_leads, "share": rate(t.young_share)},
+        "follow_ups_overdue": t.follow_ups_overdue,
+        "stale": t.stale,
+        "qualified": t.qualified,
+    }
+
+
+def _owner(o: OwnerFigures) -> dict[str, Any]:
+    return {
+        "id": o.member.id, "name": o.member.name, "role": o.member.role,
+        "active": o.active, "pipeline_value": money(o.pipeline_value), "weighted_forecast": money(o.weighted_forecast),
+        "won": o.won, "won_value": money(o.won_value),
+        "close_rate": _rate_pair(o.close_rate), "win_rate": _rate_pair(o.win_rate),
+    }
+
+
+def _target(t: TargetFigures) -> dict[str, Any]:
+    return {
+        "period": t.target.period, "start": t.target.start.isoformat(), "end": t.target.end.isoformat(),
+        "target": money(t.target.amount), "won_value": money(t.won_value), "weighted_open": money(t.weighted_open),
+        "forecast": money(t.forecast), "open_value": money(t.open_value), "remaining": money(t.remaining),
+        "coverage": rate(t.coverage), "attainment": rate(t.attainment),
+    }
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _lead(f: LeadFigures, page_url: Any) -> dict[str, Any]:
+    lead = f.lead
+    return {
+        "id": lead.id, "file": lead.path, "page": page_url(lead) if page_url else None,
+        "title": lead.title, "company": lead.company, "status": lead.status, "stage": lead.stage, "owner": lead.owner,
+        "value": money(f.value), "original_value": money(lead.value), "currency": lead.currency,
+        "probability": rate(f.probability), "weighted": money(f.weighted),
+        "expected_close": _iso(lead.expected_close), "closed_on": _iso(lead.closed_on), "reason": lead.reason,
+        "created": _iso(lead.created), "last_contact": _iso(lead.last_contact), "follow_up": _iso(lead.follow_up),
+        "follow_up_overdue": f.follow_up_overdue, "stale": f.stale, "age_days": f.age_days,
+        "days_since_touch": f.days_since_touch, "next_step": lead.next_step, "source": lead.source,
+        "tags": list(lead.tags), "qualification": dict(lead.qualification), "qualified": f.qualified,
+        "contacts": [dict(c) for c in lead.contacts],
+        "history": [{"date": h.date.isoformat(), "stage": h.stage} for h in lead.history],
+        "custom": _plain(dict(lead.custom)),
+    }
+
+
+def _problem(p: Problem) -> dict[str, Any]:
+    return {"file": p.path, "line": p.line, "field": p.field, "severity": p.severity, "rule": p.rule, "message": p.message}
+
+
+def _plain(value: Any) -> Any:
+    """Custom front-matter values in JSON terms (dates as text, numbers as written)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return Number(str(value))
+    return value
+
+
+def dumps(value: Any, indent: str = "") -> str:
+    """Deterministic JSON with exact decimals; keys in the order the code defines them."""
+    step = indent + "  "
+    if isinstance(value, Number):
+        return value.text
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = [f"{step}{json.dumps(str(k), ensure_ascii=False)}: {dumps(v, step)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return "[]"
+        return "[\n" + ",\n".join(step + dumps(v, step) for v in value) + "\n" + indent + "]"
+    return json.dumps(value, ensure_ascii=False)

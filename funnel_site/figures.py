@@ -1,0 +1,294 @@
+"""Pipeline and forecast figures: pure functions over the model. ``today`` decides every date comparison."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Iterable, Sequence
+
+from funnel_site.model import STATUSES, Config, Lead, Member, Project, Stage, Target
+
+YOUNG_DAYS = 30
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True)
+class Rate:
+    by_count: Decimal | None  # None when the denominator is 0
+    by_value: Decimal | None
+
+
+@dataclass(frozen=True)
+class LeadFigures:
+    lead: Lead
+    value: Decimal | None  # in base currency
+    probability: Decimal  # fraction 0..1 that was used
+    weighted: Decimal | None
+    follow_up_overdue: bool
+    stale: bool
+    age_days: int | None  # since created
+    last_touch: date | None  # latest of created, last_contact and history dates
+    days_since_touch: int | None
+    stage_since: date | None  # date of the latest history entry for the current stage
+    qualified: bool  # every configured criterion is met
+    young: bool
+
+
+@dataclass(frozen=True)
+class Bucket:
+    key: str
+    count: int
+    value: Decimal
+    weighted: Decimal
+
+
+@dataclass(frozen=True)
+class OutcomeMonth:
+    month: str
+    won: int
+    won_value: Decimal
+    lost: int
+    lost_value: Decimal
+    cancelled: int
+    cancelled_value: Decimal
+
+
+@dataclass(frozen=True)
+class OwnerFigures:
+    member: Member
+    active: int
+    pipeline_value: Decimal
+    weighted_forecast: Decimal
+    won: int
+    won_value: Decimal
+    close_rate: Rate
+    win_rate: Rate
+
+
+@dataclass(frozen=True)
+class TargetFigures:
+    target: Target
+    won_value: Decimal  # won and closed inside the period
+    weighted_open: Decimal  # weighted forecast of active leads expected to close in the period
+    forecast: Decimal  # won_value + weighted_open
+    open_value: Decimal  # unweighted value of those active leads
+    remaining: Decimal  # target - won_value, never below 0
+    coverage: Decimal | None  # open_value / remaining; None when the target is already met
+    attainment: Decimal | None  # won_value / target
+
+
+@dataclass(frozen=True)
+class Totals:
+    counts: dict[str, int]
+    pipeline_value: Decimal
+    weighted_forecast: Decimal
+    won_value: Decimal
+    lost_value: Decimal
+    cancelled_value: Decimal
+    close_rate: Rate
+    win_rate: Rate
+    cancel_share: Rate
+    average_won_value: Decimal | None
+    average_sales_cycle_days: Decimal | None
+    young_leads: int
+    young_share: Decimal | None
+    follow_ups_overdue: int
+    stale: int
+    qualified: int
+
+
+@dataclass(frozen=True)
+class Figures:
+    today: date
+    leads: tuple[LeadFigures, ...]
+    totals: Totals
+    stages: tuple[tuple[Stage, Bucket], ...]
+    forecast_by_month: tuple[Bucket, ...]
+    closed_by_month: tuple[OutcomeMonth, ...]
+    owners: tuple[OwnerFigures, ...]
+    targets: tuple[TargetFigures, ...]
+
+
+def compute(project: Project, today: date) -> Figures:
+    """Every figure of the pipeline as of ``today``."""
+    config = project.config
+    leads = tuple(lead_figures(lead, config, today) for lead in project.leads)
+    return Figures(
+        today=today,
+        leads=leads,
+        totals=totals(leads),
+        stages=tuple((stage, _bucket(stage.id, _active(leads, lambda f: f.lead.stage == stage.id))) for stage in config.stages),
+        forecast_by_month=forecast_by_month(leads),
+        closed_by_month=closed_by_month(leads),
+        owners=tuple(owner_figures(member, leads) for member in config.team),
+        targets=tuple(target_figures(target, leads) for target in config.targets),
+    )
+
+
+def probability_used(lead: Lead, config: Config) -> Decimal:
+    """The lead's own probability overrides its stage's; won counts 100 %, lost and cancelled 0 %."""
+    if lead.status == "won":
+        return Decimal(1)
+    if lead.status in ("lost", "cancelled"):
+        return Decimal(0)
+    if lead.probability is not None:
+        return lead.probability / HUNDRED
+    stage = config.stage(lead.stage)
+    return stage.probability / HUNDRED if stage is not None else Decimal(0)
+
+
+def lead_figures(lead: Lead, config: Config, today: date) -> LeadFigures:
+    probability = probability_used(lead, config)
+    touch = last_touch(lead)
+    stale_after = _stale_after(lead, config)
+    return LeadFigures(
+        lead=lead,
+        value=lead.value_base,
+        probability=probability,
+        weighted=lead.value_base * probability if lead.value_base is not None else None,
+        follow_up_overdue=lead.status in ("active", "potential") and lead.follow_up is not None and lead.follow_up < today,
+        stale=lead.status == "active" and touch is not None and (today - touch).days > stale_after,
+        age_days=(today - lead.created).days if lead.created else None,
+        last_touch=touch,
+        days_since_touch=(today - touch).days if touch else None,
+        stage_since=_stage_since(lead),
+        qualified=all(lead.qualification.get(c) is True for c in config.qualification),
+        young=lead.status in ("active", "potential") and lead.created is not None and 0 <= (today - lead.created).days < YOUNG_DAYS,
+    )
+
+
+def last_touch(lead: Lead) -> date | None:
+    """The latest of created, last_contact and the history dates."""
+    dates = [d for d in (lead.created, lead.last_contact, *(h.date for h in lead.history)) if d is not None]
+    return max(dates) if dates else None
+
+
+def _stale_after(lead: Lead, config: Config) -> int:
+    stage = config.stage(lead.stage)
+    if stage is not None and stage.stale_after_days is not None:
+        return stage.stale_after_days
+    return config.stale_after_days
+
+
+def _stage_since(lead: Lead) -> date | None:
+    entries = [h.date for h in lead.history if h.stage == lead.stage]
+    return entries[-1] if entries else None
+
+
+def _active(leads: Iterable[LeadFigures], keep: object = None) -> list[LeadFigures]:
+    return [f for f in leads if f.lead.status == "active" and (keep is None or keep(f))]  # type: ignore[operator]
+
+
+def _sum(values: Iterable[Decimal | None]) -> Decimal:
+    return sum((v for v in values if v is not None), Decimal(0))
+
+
+def _bucket(key: str, leads: Sequence[LeadFigures]) -> Bucket:
+    return Bucket(key, len(leads), _sum(f.value for f in leads), _sum(f.weighted for f in leads))
+
+
+def _ratio(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
+    return Decimal(part) / Decimal(whole) if whole else None
+
+
+def _with_status(leads: Iterable[LeadFigures], *statuses: str) -> list[LeadFigures]:
+    return [f for f in leads if f.lead.status in statuses]
+
+
+def outcome_rates(leads: Sequence[LeadFigures]) -> tuple[Rate, Rate, Rate]:
+    """Close rate W/(W+L+C), win rate W/(W+L) and cancel share C/(W+L+C), by count and by value."""
+    won, lost, cancelled = (_with_status(leads, s) for s in ("won", "lost", "cancelled"))
+    values = [_sum(f.value for f in group) for group in (won, lost, cancelled)]
+    closed_count = len(won) + len(lost) + len(cancelled)
+    close = Rate(_ratio(len(won), closed_count), _ratio(values[0], sum(values)))
+    win = Rate(_ratio(len(won), len(won) + len(lost)), _ratio(values[0], values[0] + values[1]))
+    cancel = Rate(_ratio(len(cancelled), closed_count), _ratio(values[2], sum(values)))
+    return close, win, cancel
+
+
+def totals(leads: Sequence[LeadFigures]) -> Totals:
+    counts = {status: len(_with_status(leads, status)) for status in STATUSES}
+    counts["total"] = len(leads)
+    active, won = _active(leads), _with_status(leads, "won")
+    close, win, cancel = outcome_rates(leads)
+    cycles = [(f.lead.closed_on - f.lead.created).days for f in won if f.lead.created and f.lead.closed_on]
+    open_leads = counts["active"] + counts["potential"]
+    young = sum(1 for f in leads if f.young)
+    return Totals(
+        counts=counts,
+        pipeline_value=_sum(f.value for f in active),
+        weighted_forecast=_sum(f.weighted for f in active),
+        won_value=_sum(f.value for f in won),
+        lost_value=_sum(f.value for f in _with_status(leads, "lost")),
+        cancelled_value=_sum(f.value for f in _with_status(leads, "cancelled")),
+        close_rate=close,
+        win_rate=win,
+        cancel_share=cancel,
+        average_won_value=_ratio(_sum(f.value for f in won), len(won)),
+        average_sales_cycle_days=_ratio(sum(cycles), len(cycles)),
+        young_leads=young,
+        young_share=_ratio(young, open_leads),
+        follow_ups_overdue=sum(1 for f in leads if f.follow_up_overdue),
+        stale=sum(1 for f in leads if f.stale),
+        qualified=sum(1 for f in leads if f.qualified and f.lead.status in ("active", "potential")),
+    )
+
+
+def forecast_by_month(leads: Sequence[LeadFigures]) -> tuple[Bucket, ...]:
+    """Active leads grouped by the month of expected_close, oldest month first."""
+    months = sorted({f.lead.expected_close.strftime("%Y-%m") for f in _active(leads) if f.lead.expected_close})
+    return tuple(
+        _bucket(month, _active(leads, lambda f, m=month: f.lead.expected_close and f.lead.expected_close.strftime("%Y-%m") == m))
+        for month in months
+    )
+
+
+def closed_by_month(leads: Sequence[LeadFigures]) -> tuple[OutcomeMonth, ...]:
+    """Won, lost and cancelled leads grouped by the month of closed_on."""
+    closed = [f for f in _with_status(leads, "won", "lost", "cancelled") if f.lead.closed_on]
+    months = sorted({f.lead.closed_on.strftime("%Y-%m") for f in closed})  # type: ignore[union-attr]
+    result = []
+    for month in months:
+        in_month = [f for f in closed if f.lead.closed_on.strftime("%Y-%m") == month]  # type: ignore[union-attr]
+        groups = [_with_status(in_month, s) for s in ("won", "lost", "cancelled")]
+        sums = [_sum(f.value for f in g) for g in groups]
+        result.append(OutcomeMonth(month, len(groups[0]), sums[0], len(groups[1]), sums[1], len(groups[2]), sums[2]))
+    return tuple(result)
+
+
+def owner_figures(member: Member, leads: Sequence[LeadFigures]) -> OwnerFigures:
+    own = [f for f in leads if f.lead.owner == member.id]
+    active, won = _active(own), _with_status(own, "won")
+    close, win, _ = outcome_rates(own)
+    return OwnerFigures(
+        member=member,
+        active=len(active),
+        pipeline_value=_sum(f.value for f in active),
+        weighted_forecast=_sum(f.weighted for f in active),
+        won=len(won),
+        won_value=_sum(f.value for f in won),
+        close_rate=close,
+        win_rate=win,
+    )
+
+
+def target_figures(target: Target, leads: Sequence[LeadFigures]) -> TargetFigures:
+    def within(day: date | None) -> bool:
+        return day is not None and target.start <= day <= target.end
+
+    won_value = _sum(f.value for f in _with_status(leads, "won") if within(f.lead.closed_on))
+    expected = _active(leads, lambda f: within(f.lead.expected_close))
+    weighted_open = _sum(f.weighted for f in expected)
+    open_value = _sum(f.value for f in expected)
+    remaining = max(target.amount - won_value, Decimal(0))
+    return TargetFigures(
+        target=target,
+        won_value=won_value,
+        weighted_open=weighted_open,
+        forecast=won_value + weighted_open,
+        open_value=open_value,
+        remaining=remaining,
+        coverage=_ratio(open_value, remaining),
+        attainment=_ratio(won_value, target.amount),
+    )

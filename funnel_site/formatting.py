@@ -1,0 +1,62 @@
+"""Locale-aware formatting of money, numbers, percentages and dates (Babel/CLDR) as Jinja filters."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import jinja2
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal, format_percent
+
+DASH = "–"
+
+
+def _round(value: Any, places: int) -> Decimal:
+    """Half-up, as an accountant expects; Babel on its own rounds half-even."""
+    return Decimal(value).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+
+
+def _with_places(pattern: str, places: int) -> str:
+    return pattern.replace("#,##0", "#,##0." + "0" * places, 1) if places else pattern
+
+
+class Formatter:
+    """Formatting for one locale; falls back to en_US for a locale Babel does not know."""
+
+    def __init__(self, locale: str) -> None:
+        try:
+            self.locale = Locale.parse(locale)
+        except (UnknownLocaleError, ValueError):
+            self.locale = Locale.parse("en_US")
+        currency_pattern = self.locale.currency_formats["standard"].pattern.split(";")[0]
+        self._whole_currency = currency_pattern.replace("#,##0.00", "#,##0")
+        self._percent = self.locale.percent_formats[None].pattern.split(";")[0]
+
+    def money(self, value: Decimal | None, currency: str, cents: bool = True) -> str:
+        """``1.234,50 €`` (de_DE) or ``€1,234.50`` (en_US); ``cents=False`` rounds to whole units."""
+        if value is None:
+            return DASH
+        if cents:
+            return format_currency(_round(value, 2), currency, locale=self.locale)
+        return format_currency(_round(value, 0), currency, format=self._whole_currency, locale=self.locale, currency_digits=False)
+
+    def number(self, value: Any, places: int = 0) -> str:
+        if value is None:
+            return DASH
+        return format_decimal(_round(value, places), format=_with_places("#,##0", places), locale=self.locale)
+
+    def percent(self, fraction: Decimal | None, places: int = 0) -> str:
+        if fraction is None:
+            return DASH
+        pattern = _with_places(self._percent, places)
+        return format_percent(_round(fraction, places + 2), format=pattern, locale=self.locale)
+
+    def date(self, value: date | None, style: str = "medium") -> str:
+        return DASH if value is None else format_date(value, format=style, locale=self.locale)
+
+    def install(self, env: jinja2.Environment) -> None:
+        env.filters.update(money=self.money, number=self.number, percent=self.percent, date=self.date)
+        env.globals["lang"] = self.locale.language

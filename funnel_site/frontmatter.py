@@ -1,0 +1,67 @@
+"""Splitting a lead file into front matter and notes. No I/O here: bytes in, values out."""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+from typing import Any
+
+from funnel_site.problems import Problem
+from funnel_site.strict_yaml import YamlError, parse_yaml
+
+MAX_FRONT_MATTER = 64 * 1024
+FENCE = "---"
+
+
+@dataclass(frozen=True)
+class LeadSource:
+    data: dict[str, Any]
+    lines: dict[str, int]
+    body: str
+    body_line: int
+
+
+def decode(path: str, raw: bytes) -> tuple[str | None, Problem | None]:
+    """UTF-8 with or without BOM; anything else is a problem at the line of the first bad byte."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None, Problem(path, 1, "file", "file is UTF-16 encoded; save it as UTF-8", rule="encoding")
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        byte = raw[error.start]
+        message = f"not valid UTF-8 (byte 0x{byte:02x}); save the file as UTF-8"
+        return None, Problem(path, line, "file", message, rule="encoding")
+
+
+def split_lead(path: str, text: str) -> tuple[LeadSource | None, Problem | None]:
+    """Split ``---`` front matter from the Markdown notes and parse it strictly."""
+    lines = text.split("\n")
+    if lines[0].rstrip("\r") != FENCE:
+        message = "file is empty" if not text.strip() else "the file must start with a '---' line"
+        return None, _problem(path, 1, f"{message}; a lead starts with '---', its front matter and another '---'")
+    closing = next((i for i in range(1, len(lines)) if lines[i].rstrip("\r") in (FENCE, "...")), None)
+    if closing is None:
+        return None, _problem(path, 1, "no closing '---' line after the front matter")
+    yaml_lines = [line.rstrip("\r") for line in lines[1:closing]]
+    yaml_text = "\n".join(yaml_lines) + "\n"
+    if len(yaml_text.encode()) > MAX_FRONT_MATTER:
+        return None, _problem(path, 2, f"front matter is larger than {MAX_FRONT_MATTER // 1024} KiB")
+    for number, line in enumerate(yaml_lines, start=2):
+        if "\t" in line:
+            return None, _problem(path, number, "tab character in front matter; indent with spaces")
+    try:
+        data, key_lines = parse_yaml(yaml_text, line_offset=1)
+    except YamlError as error:
+        return None, _problem(path, error.line, error.message, rule="yaml")
+    if data is None:
+        return None, _problem(path, 1, "front matter is empty; it needs at least title and owner")
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else "a single value"
+        return None, _problem(path, 2, f"front matter must be a mapping of keys to values, got {kind}")
+    body = "\n".join(line.rstrip("\r") for line in lines[closing + 1 :])
+    return LeadSource(data, key_lines, body, closing + 2), None
+
+
+def _problem(path: str, line: int, message: str, rule: str = "front-matter") -> Problem:
+    return Problem(path, line, "front matter", message, rule=rule)

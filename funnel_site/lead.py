@@ -1,0 +1,219 @@
+"""One lead's front matter: parsed mapping -> Lead, with every problem located. No I/O here."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, Mapping
+
+from funnel_site.config import CURRENCY_PATTERN
+from funnel_site.fields import FieldReader, choices, describe
+from funnel_site.model import CLOSED, STATUSES, Config, HistoryEntry, Lead
+
+STANDARD_KEYS = (
+    "title", "owner", "status", "stage", "value", "currency", "probability", "expected_close",
+    "closed_on", "reason", "created", "last_contact", "follow_up", "company", "contact",
+    "next_step", "source", "tags", "qualification", "history",
+)
+DATE_KEYS = ("expected_close", "closed_on", "created", "last_contact", "follow_up")
+
+
+def parse_lead(
+    path: str, lead_id: str, data: Mapping[str, Any], lines: Mapping[str, int],
+    body: str, body_line: int, config: Config,
+) -> tuple[Lead | None, list[Any]]:
+    """Validate one lead's front matter against the config."""
+    reader = FieldReader(path, lines)
+    status = _status(reader, data)
+    dates = {key: reader.date(data[key], key) if data.get(key) is not None else None for key in DATE_KEYS}
+    value, currency, value_base = _money(reader, data, config)
+    lead = Lead(
+        id=lead_id,
+        path=path,
+        title=reader.text(data, "title", required=True) or "",
+        owner=_owner(reader, data, config),
+        status=status,
+        stage=_stage(reader, data, config, status),
+        value=value,
+        currency=currency,
+        value_base=value_base,
+        probability=_probability(reader, data),
+        expected_close=dates["expected_close"],
+        closed_on=dates["closed_on"],
+        reason=reader.text(data, "reason"),
+        created=dates["created"],
+        last_contact=dates["last_contact"],
+        follow_up=dates["follow_up"],
+        company=reader.text(data, "company"),
+        contacts=_contacts(reader, data.get("contact")),
+        next_step=reader.text(data, "next_step"),
+        source=_source(reader, data, config),
+        tags=_tags(reader, data.get("tags")),
+        qualification=_qualification(reader, data.get("qualification"), config),
+        history=_history(reader, data.get("history"), config),
+        custom={key: value for key, value in data.items() if key not in STANDARD_KEYS},
+        body=body,
+        lines=dict(lines),
+        body_line=body_line,
+    )
+    _required_by_status(reader, data, status)
+    return (None if reader.problems else lead), reader.problems
+
+
+def _status(reader: FieldReader, data: Mapping[str, Any]) -> Any:
+    status = data.get("status", "active")
+    if status not in STATUSES:
+        reader.error("status", f"unknown status {describe(status)} (known: {choices(STATUSES)})")
+        return "active"
+    return status
+
+
+def _required_by_status(reader: FieldReader, data: Mapping[str, Any], status: str) -> None:
+    needed = {
+        "active": ("stage", "value", "expected_close"),
+        "won": ("value", "closed_on"),
+        "lost": ("closed_on",),
+        "cancelled": ("closed_on",),
+    }.get(status, ())
+    for key in needed:
+        if data.get(key) is None:
+            reader.error(key, f"required when status is {status}", "required")
+    if "owner" not in data or data["owner"] is None:
+        reader.missing("owner")
+
+
+def _owner(reader: FieldReader, data: Mapping[str, Any], config: Config) -> str:
+    owner = data.get("owner")
+    if owner is None:
+        return ""
+    if not isinstance(owner, str) or config.member(owner) is None:
+        known = choices(m.id for m in config.team)
+        reader.error("owner", f"unknown team member {describe(owner)} (known: {known})")
+        return ""
+    return owner
+
+
+def _stage(reader: FieldReader, data: Mapping[str, Any], config: Config, status: str) -> str | None:
+    stage = data.get("stage")
+    if stage is None:
+        return None
+    if not isinstance(stage, str) or config.stage(stage) is None:
+        known = choices(s.id for s in config.stages)
+        reader.error("stage", f"unknown stage {describe(stage)} (known: {known})")
+        return None
+    return stage
+
+
+def _money(reader: FieldReader, data: Mapping[str, Any], config: Config) -> tuple[Decimal | None, str, Decimal | None]:
+    currency = data.get("currency", config.currency)
+    rate = None
+    if not isinstance(currency, str) or not CURRENCY_PATTERN.match(currency):
+        reader.error("currency", f"expected a three-letter ISO code such as {config.currency}, got {describe(currency)}")
+        currency = config.currency
+    elif (rate := config.rate(currency)) is None:
+        reader.error(
+            "currency",
+            f"no exchange rate for {currency} (base currency is {config.currency}; add {currency} under exchange_rates in config.yaml)",
+        )
+    if data.get("value") is None:
+        return None, currency, None
+    value = reader.number(data["value"], "value", low=Decimal(0))
+    if value is None:
+        return None, currency, None
+    return value, currency, (value * rate if rate is not None else None)
+
+
+def _probability(reader: FieldReader, data: Mapping[str, Any]) -> Decimal | None:
+    if data.get("probability") is None:
+        return None
+    return reader.number(data["probability"], "probability", low=Decimal(0), high=Decimal(100))
+
+
+def _source(reader: FieldReader, data: Mapping[str, Any], config: Config) -> str | None:
+    source = reader.text(data, "source")
+    if source is not None and config.sources is not None and source not in config.sources:
+        reader.error("source", f"unknown source '{source}' (known: {choices(config.sources)})")
+    return source
+
+
+def _tags(reader: FieldReader, value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return reader.string_list(value, "tags") or ()
+
+
+def _contacts(reader: FieldReader, value: Any) -> tuple[Mapping[str, str], ...]:
+    if value is None:
+        return ()
+    items = value if isinstance(value, list) else [value]
+    contacts = []
+    for index, item in enumerate(items):
+        field = f"contact[{index}]" if isinstance(value, list) else "contact"
+        if not isinstance(item, dict):
+            reader.error(field, f"expected a mapping such as {{name: ..., email: ...}}, got {describe(item)}", "type")
+            continue
+        contact = {}
+        for key, text in item.items():
+            if isinstance(text, (str, int)) and not isinstance(text, bool):
+                contact[key] = str(text)
+            elif text is not None:
+                reader.error(f"{field}.{key}", f"expected text, got {describe(text)}", "type")
+        contacts.append(contact)
+    return tuple(contacts)
+
+
+def _qualification(reader: FieldReader, value: Any, config: Config) -> dict[str, bool]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        reader.error("qualification", f"expected a mapping of criterion to true/false, got {describe(value)}", "type")
+        return {}
+    result = {}
+    for criterion, met in value.items():
+        field = f"qualification.{criterion}"
+        if criterion not in config.qualification:
+            reader.error(field, f"unknown criterion '{criterion}' (known: {choices(config.qualification)})")
+        elif not isinstance(met, bool):
+            reader.error(field, f"expected true or false, got {describe(met)}", "type")
+        else:
+            result[criterion] = met
+    return result
+
+
+def _history(reader: FieldReader, value: Any, config: Config) -> tuple[HistoryEntry, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        reader.error("history", f"expected a list of {{date, stage}} entries, got {describe(value)}", "type")
+        return ()
+    known = [s.id for s in config.stages] + list(CLOSED)
+    entries = []
+    for index, item in enumerate(value):
+        field = f"history[{index}]"
+        if not isinstance(item, dict):
+            reader.error(field, f"expected a mapping such as {{date: 2026-01-31, stage: offer}}, got {describe(item)}", "type")
+            continue
+        for key in sorted(set(item) - {"date", "stage"}):
+            reader.error(f"{field}.{key}", f"unknown key '{key}' (known: date, stage)", "unknown-key")
+        for key in ("date", "stage"):
+            if item.get(key) is None:
+                reader.error(f"{field}.{key}", "required field is missing", "required", line=reader.line(field))
+        if item.get("date") is None or item.get("stage") is None:
+            continue
+        when = reader.date(item["date"], f"{field}.date")
+        stage = item["stage"]
+        if stage not in known:
+            reader.error(f"{field}.stage", f"unknown stage {describe(stage)} (known: {choices(known)})")
+        elif when is not None:
+            entries.append(HistoryEntry(when, stage))
+    _check_order(reader, entries)
+    return tuple(entries)
+
+
+def _check_order(reader: FieldReader, entries: list[HistoryEntry]) -> None:
+    for index in range(1, len(entries)):
+        if entries[index].date < entries[index - 1].date:
+            field = f"history[{index}].date"
+            reader.error(field, f"history must be oldest first; {entries[index].date} is before {entries[index - 1].date}")
+            return
+

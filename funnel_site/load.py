@@ -1,0 +1,133 @@
+"""The only reader: config.yaml and leads/**/*.md -> Project, with every problem as a value."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from funnel_site.config import CONFIG_FILE, parse_config
+from funnel_site.frontmatter import decode, split_lead
+from funnel_site.lead import parse_lead
+from funnel_site.model import Config, Lead, Project
+from funnel_site.problems import ConfigError, Problem, sort_problems
+from funnel_site.strict_yaml import YamlError, parse_yaml
+
+LEADS_DIR = "leads"
+MAX_LEAD_BYTES = 2 * 1024 * 1024
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
+def load_project(root: Path) -> Project:
+    """Read and validate a pipeline directory. Config problems raise ConfigError; lead problems are kept."""
+    root = root.resolve()
+    config = load_config(root)
+    paths, problems = find_lead_files(root)
+    leads: list[Lead] = []
+    for path in paths:
+        lead, lead_problems = read_lead(root, path, config)
+        problems.extend(lead_problems)
+        if lead is not None:
+            leads.append(lead)
+    return Project(str(root), config, tuple(leads), tuple(sort_problems(problems)))
+
+
+def load_config(root: Path) -> Config:
+    """Read config.yaml; any problem with it is a ConfigError (exit code 2)."""
+    path = root / CONFIG_FILE
+    if not path.is_file():
+        raise ConfigError([Problem(CONFIG_FILE, 1, "config", f"no {CONFIG_FILE} in {root} (is this a pipeline directory?)", rule="missing")])
+    raw = path.read_bytes()
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError([Problem(CONFIG_FILE, 1, "config", "file is larger than 1 MiB", rule="size")])
+    text, problem = decode(CONFIG_FILE, raw)
+    if problem is None and text is not None:
+        problem = _tab_problem(text)
+    if problem is not None or text is None:
+        raise ConfigError([problem] if problem else [])
+    try:
+        data, lines = parse_yaml(text)
+    except YamlError as error:
+        raise ConfigError([Problem(CONFIG_FILE, error.line, "config", error.message, rule="yaml")]) from None
+    config, problems = parse_config(data, lines)
+    if config is None:
+        raise ConfigError(sort_problems(problems))
+    return config
+
+
+def _tab_problem(text: str) -> Problem | None:
+    for number, line in enumerate(text.split("\n"), start=1):
+        if "\t" in line:
+            return Problem(CONFIG_FILE, number, "config", "tab character; indent with spaces", rule="yaml")
+    return None
+
+
+def find_lead_files(root: Path) -> tuple[list[str], list[Problem]]:
+    """Every ``leads/**/*.md`` as a sorted relative path; refuse what would escape or collide."""
+    problems: list[Problem] = []
+    found: list[str] = []
+    leads_dir = root / LEADS_DIR
+    if not leads_dir.is_dir():
+        return [], problems
+    for folder, dirs, files in os.walk(leads_dir):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(dirs):
+            full = Path(folder, name)
+            if full.is_symlink():
+                dirs.remove(name)
+                problems.append(_file_problem(root, full, "symlinked folders are not followed; move the files into leads/"))
+        for name in sorted(files):
+            full = Path(folder, name)
+            if name.startswith("."):
+                continue
+            if not name.endswith(".md"):
+                problems.append(_file_problem(root, full, "not a lead file (only *.md files are read)", "warning"))
+            elif full.is_symlink() and not full.resolve().is_relative_to(root):
+                problems.append(_file_problem(root, full, "symlink points outside the pipeline directory"))
+            else:
+                found.append(full.relative_to(root).as_posix())
+    problems.extend(_case_collisions(found))
+    collided = {p.path for p in problems}
+    return sorted(p for p in found if p not in collided), problems
+
+
+def _file_problem(root: Path, full: Path, message: str, severity: str = "error") -> Problem:
+    return Problem(full.relative_to(root).as_posix(), 1, "file", message, severity, "file")  # type: ignore[arg-type]
+
+
+def _case_collisions(paths: list[str]) -> list[Problem]:
+    first: dict[str, str] = {}
+    problems = []
+    for path in sorted(paths):
+        key = path.casefold()
+        if key in first:
+            message = f"differs from {first[key]} only in upper/lower case; their pages would collide"
+            problems.append(Problem(path, 1, "file", message, rule="file"))
+        else:
+            first[key] = path
+    return problems
+
+
+def lead_id(path: str) -> str:
+    return path[len(LEADS_DIR) + 1 : -len(".md")]
+
+
+def read_lead(root: Path, path: str, config: Config) -> tuple[Lead | None, list[Problem]]:
+    """Read, split, parse and validate one lead file."""
+    try:
+        raw = (root / path).read_bytes()
+    except OSError as error:
+        return None, [Problem(path, 1, "file", f"cannot be read ({error.strerror})", rule="file")]
+    if len(raw) > MAX_LEAD_BYTES:
+        return None, [Problem(path, 1, "file", f"file is larger than {MAX_LEAD_BYTES // 1024 // 1024} MiB", rule="size")]
+    return parse_lead_bytes(path, raw, config)
+
+
+def parse_lead_bytes(path: str, raw: bytes, config: Config) -> tuple[Lead | None, list[Problem]]:
+    """Everything after reading: decode, split, parse, validate."""
+    text, problem = decode(path, raw)
+    if text is None:
+        return None, [problem] if problem else []
+    source, problem = split_lead(path, text)
+    if source is None:
+        return None, [problem] if problem else []
+    return parse_lead(path, lead_id(path), source.data, source.lines, source.body, source.body_line, config)

@@ -1,0 +1,114 @@
+"""The validated pipeline as frozen dataclasses. No I/O here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal, Mapping
+
+Status = Literal["potential", "active", "won", "lost", "cancelled"]
+STATUSES: tuple[Status, ...] = ("potential", "active", "won", "lost", "cancelled")
+CLOSED: tuple[Status, ...] = ("won", "lost", "cancelled")
+Role = Literal["manager", "member"]
+DEFAULT_QUALIFICATION = ("budget", "authority", "need", "timeline")
+
+
+@dataclass(frozen=True)
+class Stage:
+    id: str
+    name: str
+    probability: Decimal  # percent, 0-100
+    stale_after_days: int | None = None  # overrides the config-wide value for leads in this stage
+
+
+@dataclass(frozen=True)
+class Member:
+    id: str
+    name: str
+    email: str | None = None
+    role: Role = "member"
+
+
+@dataclass(frozen=True)
+class Target:
+    period: str  # "2027-01" or "2027-Q1"
+    start: date  # first day of the period
+    end: date  # last day of the period (inclusive)
+    amount: Decimal  # in base currency
+
+
+@dataclass(frozen=True)
+class Config:
+    title: str
+    currency: str
+    locale: str
+    stages: tuple[Stage, ...]
+    team: tuple[Member, ...]
+    sources: tuple[str, ...] | None = None
+    stale_after_days: int = 30
+    targets: tuple[Target, ...] = ()
+    exchange_rates: Mapping[str, Decimal] = field(default_factory=dict)
+    qualification: tuple[str, ...] = DEFAULT_QUALIFICATION
+    repo_url: str | None = None
+    edit_url: str | None = None
+
+    def stage(self, stage_id: str | None) -> Stage | None:
+        return next((s for s in self.stages if s.id == stage_id), None)
+
+    def member(self, member_id: str) -> Member | None:
+        return next((m for m in self.team if m.id == member_id), None)
+
+    def rate(self, currency: str) -> Decimal | None:
+        """Value of one unit of ``currency`` in the base currency."""
+        if currency == self.currency:
+            return Decimal(1)
+        return self.exchange_rates.get(currency)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    date: date
+    stage: str
+
+
+@dataclass(frozen=True)
+class Lead:
+    id: str  # path under leads/ without ".md"
+    path: str  # relative to the pipeline directory, e.g. "leads/acme.md"
+    title: str
+    owner: str
+    status: Status
+    stage: str | None
+    value: Decimal | None  # in `currency`
+    currency: str
+    value_base: Decimal | None  # in the config's base currency, unrounded
+    probability: Decimal | None  # percent override from the front matter
+    expected_close: date | None
+    closed_on: date | None
+    reason: str | None
+    created: date | None
+    last_contact: date | None
+    follow_up: date | None
+    company: str | None
+    contacts: tuple[Mapping[str, str], ...]
+    next_step: str | None
+    source: str | None
+    tags: tuple[str, ...]
+    qualification: Mapping[str, bool]
+    history: tuple[HistoryEntry, ...]
+    custom: Mapping[str, Any]  # unknown front-matter keys, kept as written
+    body: str  # the Markdown notes
+    lines: Mapping[str, int]  # front-matter key -> 1-based line in the file
+    body_line: int = 1  # the line the notes start on
+
+    def line_of(self, key: str) -> int:
+        return self.lines.get(key, 1)
+
+
+@dataclass(frozen=True)
+class Project:
+    root: str  # the pipeline directory, absolute
+    config: Config
+    leads: tuple[Lead, ...]
+    problems: tuple[Any, ...] = ()  # funnel_site.problems.Problem, errors and load-time findings
