@@ -21,6 +21,7 @@ CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
 LOCALE_PATTERN = re.compile(r"^[a-z]{2,3}(?:_[A-Z]{2})?$")
 MONTH_PERIOD = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
 QUARTER_PERIOD = re.compile(r"^([0-9]{4})-Q([1-4])$")
+RESERVED_STAGE_IDS = ("won", "lost", "cancelled")  # history entries use them for outcomes
 URL_PATTERN = re.compile(r"^https?://[^\s]+$")
 
 
@@ -94,6 +95,8 @@ def _entry_id(reader: FieldReader, item: dict[str, Any], where: str, seen: set[s
         return None
     if not ID_PATTERN.match(entry_id):
         reader.error(f"{where}.id", f"'{entry_id}' is not a valid id (lowercase letters, digits, '-' and '_')")
+    elif where.startswith("stages") and entry_id in RESERVED_STAGE_IDS:
+        reader.error(f"{where}.id", f"'{entry_id}' is reserved for closed leads; use status: {entry_id} instead of a stage")
     elif entry_id in seen:
         reader.error(f"{where}.id", f"duplicate id '{entry_id}'", "duplicate")
     seen.add(entry_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from difflib import get_close_matches
 from decimal import Decimal
 from typing import Any, Mapping
 
@@ -57,6 +58,7 @@ def parse_lead(
         body_line=body_line,
     )
     _required_by_status(reader, data, status)
+    _misspelt_keys(reader, lead.custom)
     return (None if reader.problems else lead), reader.problems
 
 
@@ -217,3 +219,10 @@ def _check_order(reader: FieldReader, entries: list[HistoryEntry]) -> None:
             reader.error(field, f"history must be oldest first; {entries[index].date} is before {entries[index - 1].date}")
             return
 
+
+def _misspelt_keys(reader: FieldReader, custom: Mapping[str, Any]) -> None:
+    """A typo in a standard key would silently become a custom field; say so."""
+    for key in custom:
+        close = get_close_matches(key, STANDARD_KEYS, n=1, cutoff=0.8)
+        if close:
+            reader.warn(key, f"kept as a custom field; did you mean '{close[0]}'?", "unknown-key")
