@@ -66,6 +66,10 @@ def _print_problems(problems: Sequence[Problem]) -> None:
         print(problem, file=sys.stderr)
 
 
+def _leads(count: int) -> str:
+    return f"{count} {'lead' if count == 1 else 'leads'}"
+
+
 def _summary(problems: Sequence[Problem]) -> str:
     errors = sum(p.is_error for p in problems)
     warnings = len(problems) - errors
@@ -86,7 +90,7 @@ def run_build(args: argparse.Namespace) -> int:
         print(f"funnel-site: error: cannot write {out}: {error.strerror or error}; the previous site was left unchanged", file=sys.stderr)
         return EXIT_USAGE
     _print_problems(checked.problems)
-    print(f"built {len(checked.project.leads)} leads into {out} ({_summary(checked.problems)})")
+    print(f"built {_leads(len(checked.project.leads))} into {out} ({_summary(checked.problems)})")
     return EXIT_OK
 
 
@@ -101,7 +105,7 @@ def run_check(args: argparse.Namespace) -> int:
         problems, leads, code = error.problems, None, EXIT_INVALID
     if args.format == "text":
         _print_problems(problems)
-        counted = f"{leads} leads" if leads is not None else "lead files"
+        counted = _leads(leads) if leads is not None else "lead files"
         print(f"checked {counted}: {_summary(problems)}", file=sys.stderr if code else sys.stdout)
     else:
         sys.stdout.write(FORMATS[args.format](problems))

@@ -77,8 +77,11 @@ def _entries(reader: FieldReader, value: Any, field: str) -> list[tuple[str, dic
     if value is None:
         reader.missing(field)
         return []
-    if not isinstance(value, list) or not value:
-        reader.error(field, f"expected a non-empty list, got {describe(value)}", "type")
+    if not isinstance(value, list):
+        reader.error(field, f"expected a list, got {describe(value)}", "type")
+        return []
+    if not value:
+        reader.error(field, "needs at least one entry", "required")
         return []
     entries = []
     for index, item in enumerate(value):

@@ -1,0 +1,128 @@
+"""build and check as CI sees them: exit codes, stderr lines, the output directory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import TODAY, lead
+
+GOOD = lead(title="Acme", owner="anna", stage="offer", value=1000, expected_close="2026-12-01", next_step="Call")
+BAD_STAGE = lead(title="Acme", owner="anna", stage="negotation", value=1000, expected_close="2026-12-01")
+
+
+def test_build_writes_site_and_reports(make_project, run_cli) -> None:
+    root = make_project({"leads/acme.md": GOOD})
+    result = run_cli("build", str(root), "--today", TODAY)
+    assert result.code == 0
+    assert result.out == f"built 1 lead into {root / '_site'} (0 errors, 0 warnings)\n"
+    data = json.loads((root / "_site" / "data.json").read_text())
+    assert (data["schema_version"], data["today"], data["leads"][0]["id"]) == (1, TODAY, "acme")
+
+
+def test_invalid_lead_fails_build_and_keeps_previous_site(make_project, run_cli, tmp_path: Path) -> None:
+    root = make_project({"leads/acme.md": GOOD})
+    out = tmp_path / "site"
+    assert run_cli("build", str(root), "-o", str(out), "--today", TODAY).code == 0
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    (root / "leads" / "acme.md").write_text(BAD_STAGE)
+    result = run_cli("build", str(root), "-o", str(out), "--today", TODAY)
+    assert result.code == 1
+    assert result.err.splitlines() == [
+        "leads/acme.md:4: stage: unknown stage 'negotation' (known: lead, offer, negotiation)",
+        f"build failed: 1 error, 0 warnings; {out} was left unchanged",
+    ]
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site.")] == []
+
+
+def test_check_reports_all_problems_sorted(make_project, run_cli) -> None:
+    root = make_project({
+        "leads/b.md": lead(title="B", owner="zoe", stage="offer", value="50k", expected_close="2026-12-01"),
+        "leads/a.md": BAD_STAGE,
+    })
+    result = run_cli("check", str(root), "--today", TODAY)
+    assert result.code == 1
+    assert result.out == ""
+    assert result.err.splitlines() == [
+        "leads/a.md:4: stage: unknown stage 'negotation' (known: lead, offer, negotiation)",
+        "leads/b.md:3: owner: unknown team member 'zoe' (known: anna, ben)",
+        "leads/b.md:5: value: expected a number, got '50k'",
+        "checked lead files: 3 errors, 0 warnings",
+    ]
+
+
+def test_check_github_annotations(make_project, run_cli) -> None:
+    root = make_project({"leads/acme, inc.md": BAD_STAGE})
+    result = run_cli("check", str(root), "--today", TODAY, "--format", "github")
+    assert result.code == 1
+    assert result.out == (
+        "::error file=leads/acme%2C inc.md,line=4,title=funnel-site stage::"
+        "stage: unknown stage 'negotation' (known: lead, offer, negotiation)\n"
+    )
+
+
+def test_check_json(make_project, run_cli) -> None:
+    root = make_project({"leads/acme.md": BAD_STAGE})
+    result = run_cli("check", str(root), "--today", TODAY, "--format", "json")
+    assert result.code == 1
+    assert json.loads(result.out) == {
+        "problems": [{"file": "leads/acme.md", "line": 4, "field": "stage", "severity": "error", "rule": "invalid",
+                      "message": "unknown stage 'negotation' (known: lead, offer, negotiation)"}],
+        "errors": 1,
+    }
+
+
+def test_config_error_exits_2(make_project, run_cli) -> None:
+    root = make_project({"leads/acme.md": GOOD}, config="title: T\ncurrency: euro\nstages: []\nteam: [{id: anna, name: A}]\nstale_after: 3\n")
+    result = run_cli("check", str(root), "--today", TODAY)
+    assert result.code == 2
+    assert result.err.splitlines() == [
+        "config.yaml:2: currency: expected a three-letter ISO code such as EUR, got 'euro'",
+        "config.yaml:3: stages: needs at least one entry",
+        "config.yaml:5: stale_after: unknown setting 'stale_after' (known: title, currency, locale, stages, team, "
+        "sources, stale_after_days, targets, exchange_rates, qualification, repo_url, edit_url)",
+    ]
+
+
+def test_missing_config_is_a_usage_error(tmp_path: Path, run_cli) -> None:
+    result = run_cli("check", str(tmp_path), "--today", TODAY)
+    assert result.code == 2
+    assert result.err == f"config.yaml:1: config: no config.yaml in {tmp_path} (is this a pipeline directory?)\n"
+
+
+def test_bad_today_is_a_usage_error(run_cli) -> None:
+    result = run_cli("check", ".", "--today", "22.11.2026")
+    assert result.code == 2
+    assert "argument --today: expected a date YYYY-MM-DD, got '22.11.2026'" in result.err
+
+
+def test_output_guard_protects_the_pipeline(make_project, run_cli, tmp_path: Path) -> None:
+    root = make_project({"leads/acme.md": GOOD})
+    for out in (root, root / "leads", tmp_path):
+        result = run_cli("build", str(root), "-o", str(out), "--today", TODAY)
+        assert result.code == 2
+        assert result.err == f"funnel-site: error: output directory {out} would overwrite the pipeline itself; choose another -o\n"
+    assert (root / "leads" / "acme.md").read_text() == GOOD
+
+
+def test_output_guard_refuses_foreign_directory(make_project, run_cli, tmp_path: Path) -> None:
+    root = make_project({"leads/acme.md": GOOD})
+    foreign = tmp_path / "docs"
+    foreign.mkdir()
+    (foreign / "thesis.txt").write_text("precious")
+    result = run_cli("build", str(root), "-o", str(foreign), "--today", TODAY)
+    assert result.code == 2
+    assert result.err == (f"funnel-site: error: {foreign} exists and was not made by funnel-site; "
+                          "refusing to replace it (remove it or choose another -o)\n")
+    assert (foreign / "thesis.txt").read_text() == "precious"
+
+
+def test_same_input_gives_identical_bytes(make_project, run_cli, tmp_path: Path) -> None:
+    root = make_project({"leads/acme.md": GOOD, "leads/b/c.md": BAD_STAGE.replace("negotation", "lead")})
+    for name in ("one", "two"):
+        assert run_cli("build", str(root), "-o", str(tmp_path / name), "--today", TODAY).code == 0
+    one = {p.relative_to(tmp_path / "one"): p.read_bytes() for p in (tmp_path / "one").rglob("*") if p.is_file()}
+    two = {p.relative_to(tmp_path / "two"): p.read_bytes() for p in (tmp_path / "two").rglob("*") if p.is_file()}
+    assert one == two and len(one) > 3
