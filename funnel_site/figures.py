@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from funnel_site.model import STATUSES, Config, Lead, Member, Project, Stage, Target
 
@@ -114,16 +114,23 @@ def compute(project: Project, today: date) -> Figures:
     """Every figure of the pipeline as of ``today``."""
     config = project.config
     leads = tuple(lead_figures(lead, config, today) for lead in project.leads)
+    by_owner = _group(leads, lambda f: f.lead.owner)
     return Figures(
         today=today,
         leads=leads,
         totals=totals(leads),
-        stages=tuple((stage, _bucket(stage.id, _active(leads, lambda f: f.lead.stage == stage.id))) for stage in config.stages),
+        stages=stage_buckets(config.stages, leads),
         forecast_by_month=forecast_by_month(leads),
         closed_by_month=closed_by_month(leads),
-        owners=tuple(owner_figures(member, leads) for member in config.team),
+        owners=tuple(owner_figures(member, by_owner.get(member.id, [])) for member in config.team),
         targets=tuple(target_figures(target, leads) for target in config.targets),
     )
+
+
+def stage_buckets(stages: Sequence[Stage], leads: Sequence[LeadFigures]) -> tuple[tuple[Stage, Bucket], ...]:
+    """Active leads per stage, in config order (empty stages included)."""
+    groups = _group(_active(leads), lambda f: f.lead.stage or "")
+    return tuple((stage, _bucket(stage.id, groups.get(stage.id, []))) for stage in stages)
 
 
 def probability_used(lead: Lead, config: Config) -> Decimal:
@@ -176,8 +183,16 @@ def _stage_since(lead: Lead) -> date | None:
     return entries[-1] if entries else None
 
 
-def _active(leads: Iterable[LeadFigures], keep: object = None) -> list[LeadFigures]:
-    return [f for f in leads if f.lead.status == "active" and (keep is None or keep(f))]  # type: ignore[operator]
+def _active(leads: Iterable[LeadFigures], keep: Callable[[LeadFigures], bool] | None = None) -> list[LeadFigures]:
+    return [f for f in leads if f.lead.status == "active" and (keep is None or keep(f))]
+
+
+def _group(leads: Iterable[LeadFigures], key: Callable[[LeadFigures], str]) -> dict[str, list[LeadFigures]]:
+    """Leads by key, keys sorted."""
+    groups: dict[str, list[LeadFigures]] = {}
+    for f in leads:
+        groups.setdefault(key(f), []).append(f)
+    return dict(sorted(groups.items()))
 
 
 def _sum(values: Iterable[Decimal | None]) -> Decimal:
@@ -237,28 +252,24 @@ def totals(leads: Sequence[LeadFigures]) -> Totals:
 
 def forecast_by_month(leads: Sequence[LeadFigures]) -> tuple[Bucket, ...]:
     """Active leads grouped by the month of expected_close, oldest month first."""
-    months = sorted({f.lead.expected_close.strftime("%Y-%m") for f in _active(leads) if f.lead.expected_close})
-    return tuple(
-        _bucket(month, _active(leads, lambda f, m=month: f.lead.expected_close and f.lead.expected_close.strftime("%Y-%m") == m))
-        for month in months
-    )
+    dated = _active(leads, lambda f: f.lead.expected_close is not None)
+    groups = _group(dated, lambda f: f.lead.expected_close.strftime("%Y-%m"))  # type: ignore[union-attr]
+    return tuple(_bucket(month, group) for month, group in groups.items())
 
 
 def closed_by_month(leads: Sequence[LeadFigures]) -> tuple[OutcomeMonth, ...]:
     """Won, lost and cancelled leads grouped by the month of closed_on."""
     closed = [f for f in _with_status(leads, "won", "lost", "cancelled") if f.lead.closed_on]
-    months = sorted({f.lead.closed_on.strftime("%Y-%m") for f in closed})  # type: ignore[union-attr]
     result = []
-    for month in months:
-        in_month = [f for f in closed if f.lead.closed_on.strftime("%Y-%m") == month]  # type: ignore[union-attr]
+    for month, in_month in _group(closed, lambda f: f.lead.closed_on.strftime("%Y-%m")).items():  # type: ignore[union-attr]
         groups = [_with_status(in_month, s) for s in ("won", "lost", "cancelled")]
         sums = [_sum(f.value for f in g) for g in groups]
         result.append(OutcomeMonth(month, len(groups[0]), sums[0], len(groups[1]), sums[1], len(groups[2]), sums[2]))
     return tuple(result)
 
 
-def owner_figures(member: Member, leads: Sequence[LeadFigures]) -> OwnerFigures:
-    own = [f for f in leads if f.lead.owner == member.id]
+def owner_figures(member: Member, own: Sequence[LeadFigures]) -> OwnerFigures:
+    """Figures over one owner's leads."""
     active, won = _active(own), _with_status(own, "won")
     close, win, _ = outcome_rates(own)
     return OwnerFigures(
