@@ -21,5 +21,9 @@ site: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Benchmarks (docs/performance.md); e.g. make bench BENCH_ARGS="--sizes 1k,10k --hugo"
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf _site .pytest_cache build *.egg-info

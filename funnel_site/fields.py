@@ -10,7 +10,9 @@ from typing import Any, Mapping
 from funnel_site.problems import Problem
 
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_PARENT = re.compile(r"(?:\.[^.\[]*|\[[0-9]+\])$")  # "stages[0].id" -> "stages[0]" -> "stages"
 MISSING: Any = object()
+MAX_NUMBER = Decimal(10) ** 15
 
 
 class FieldReader:
@@ -23,7 +25,14 @@ class FieldReader:
         self.problems: list[Problem] = []
 
     def line(self, field: str) -> int:
-        return self.lines.get(field, self.default_line)
+        """The field's line; for a missing key, the line of the nearest enclosing entry."""
+        while True:
+            if field in self.lines:
+                return self.lines[field]
+            parent = _PARENT.sub("", field)
+            if parent == field:
+                return self.default_line
+            field = parent
 
     def error(self, field: str, message: str, rule: str = "invalid", line: int | None = None) -> None:
         self.problems.append(Problem(self.path, line or self.line(field), field, message, "error", rule))
@@ -58,6 +67,10 @@ class FieldReader:
         if not number.is_finite():
             self.error(field, f"expected a number, got {describe(value)}", "type")
             return None
+        if abs(number) >= MAX_NUMBER:
+            # Money is exact Decimal arithmetic with 28 digits; beyond this it would be rounded.
+            self.error(field, f"must be less than 1000000000000000, got {describe(value)}", "range")
+            return None
         if low is not None and high is not None and not low <= number <= high:
             self.error(field, f"must be between {low} and {high}, got {number}", "range")
             return None
@@ -79,10 +92,18 @@ class FieldReader:
         return None
 
     def string_list(self, value: Any, field: str) -> tuple[str, ...] | None:
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.error(field, f"expected a list of text values, got {describe(value)}", "type")
+        if not isinstance(value, list):
+            self.error(field, f"expected a list of text values such as [a, b], got {describe(value)}", "type")
             return None
-        return tuple(value)
+        items = []
+        for index, item in enumerate(value):
+            if isinstance(item, (int, Decimal)) and not isinstance(item, bool):
+                item = str(item)  # `tags: [2026]` is text, as in `text()`
+            if not isinstance(item, str):
+                self.error(f"{field}[{index}]", f"expected text, got {describe(item)}", "type")
+                return None
+            items.append(item)
+        return tuple(items)
 
 
 def describe(value: Any) -> str:
@@ -94,7 +115,8 @@ def describe(value: Any) -> str:
     if isinstance(value, str):
         return f"'{value}'" if len(value) <= 60 else f"'{value[:57]}...'"
     if isinstance(value, (int, Decimal)):
-        return str(value)
+        text = str(value)
+        return text if len(text) <= 60 else f"{text[:57]}..."
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, list):

@@ -9,7 +9,7 @@ from typing import Any
 import jinja2
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import format_compact_decimal, format_currency, format_decimal, format_percent
 
 DASH = "–"
 
@@ -57,6 +57,27 @@ class Formatter:
     def date(self, value: date | None, style: str = "medium") -> str:
         return DASH if value is None else format_date(value, format=style, locale=self.locale)
 
+    def month(self, key: str, style: str = "short") -> str:
+        """``2026-11`` as ``Nov 26`` (short), ``Nov`` (abbr) or ``November 2026`` (long)."""
+        year, month = map(int, key.split("-"))
+        pattern = {"short": "MMM yy", "abbr": "LLL"}.get(style, "MMMM y")
+        return format_date(date(year, month, 1), format=pattern, locale=self.locale)
+
+    def period(self, key: str) -> str:
+        """A target period: ``2026-Q4`` as ``Q4 2026``, ``2026-12`` as the month's name."""
+        if "-Q" in key:
+            year, quarter = key.split("-Q")
+            return f"Q{quarter} {year}"
+        return self.month(key, "long")
+
+    def compact(self, value: Any) -> str:
+        """Axis labels: ``150K`` (en) or ``150.000`` (de, where CLDR abbreviates only millions)."""
+        text = format_compact_decimal(_round(value, 0), locale=self.locale, fraction_digits=1)
+        return text if any(c.isalpha() for c in text) else self.number(value)
+
     def install(self, env: jinja2.Environment) -> None:
-        env.filters.update(money=self.money, number=self.number, percent=self.percent, date=self.date)
+        env.filters.update(
+            money=self.money, number=self.number, percent=self.percent, date=self.date,
+            month=self.month, period=self.period, compact=self.compact,
+        )
         env.globals["lang"] = self.locale.language

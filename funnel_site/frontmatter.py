@@ -24,7 +24,12 @@ class LeadSource:
 def decode(path: str, raw: bytes) -> tuple[str | None, Problem | None]:
     """UTF-8 with or without BOM; anything else is a problem at the line of the first bad byte."""
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return None, Problem(path, 1, "file", "file is UTF-16 encoded; save it as UTF-8", rule="encoding")
+        return None, Problem(path, 1, "file", "is UTF-16 encoded; save it as UTF-8", rule="encoding")
+    if (nul := raw.find(b"\0")) >= 0:
+        # Valid UTF-8, but a NUL byte means UTF-16 without a byte-order mark or a binary file.
+        line = raw[:nul].count(b"\n") + 1
+        message = "contains a NUL byte (a UTF-16 or binary file?); save the file as UTF-8 text"
+        return None, Problem(path, line, "file", message, rule="encoding")
     try:
         return raw.decode("utf-8-sig"), None
     except UnicodeDecodeError as error:
@@ -37,16 +42,16 @@ def decode(path: str, raw: bytes) -> tuple[str | None, Problem | None]:
 def split_lead(path: str, text: str) -> tuple[LeadSource | None, Problem | None]:
     """Split ``---`` front matter from the Markdown notes and parse it strictly."""
     lines = text.split("\n")
-    if lines[0].rstrip("\r") != FENCE:
+    if lines[0].rstrip() != FENCE:
         message = "file is empty" if not text.strip() else "the file must start with a '---' line"
         return None, _problem(path, 1, f"{message}; a lead starts with '---', its front matter and another '---'")
-    closing = next((i for i in range(1, len(lines)) if lines[i].rstrip("\r") in (FENCE, "...")), None)
+    closing = next((i for i in range(1, len(lines)) if lines[i].rstrip() in (FENCE, "...")), None)
     if closing is None:
         return None, _problem(path, 1, "no closing '---' line after the front matter")
     yaml_lines = [line.rstrip("\r") for line in lines[1:closing]]
     yaml_text = "\n".join(yaml_lines) + "\n"
     if len(yaml_text.encode()) > MAX_FRONT_MATTER:
-        return None, _problem(path, 2, f"front matter is larger than {MAX_FRONT_MATTER // 1024} KiB")
+        return None, _problem(path, 2, f"is larger than {MAX_FRONT_MATTER // 1024} KiB; keep long text in the notes below the closing '---'")
     for number, line in enumerate(yaml_lines, start=2):
         if "\t" in line:
             return None, _problem(path, number, "tab character in front matter; indent with spaces")
@@ -55,10 +60,10 @@ def split_lead(path: str, text: str) -> tuple[LeadSource | None, Problem | None]
     except YamlError as error:
         return None, _problem(path, error.line, error.message, rule="yaml")
     if data is None:
-        return None, _problem(path, 1, "front matter is empty; it needs at least title and owner")
+        return None, _problem(path, 1, "is empty; a lead needs at least title and owner")
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else "a single value"
-        return None, _problem(path, 2, f"front matter must be a mapping of keys to values, got {kind}")
+        return None, _problem(path, 2, f"must be 'key: value' lines (a mapping), got {kind}")
     body = "\n".join(line.rstrip("\r") for line in lines[closing + 1 :])
     return LeadSource(data, key_lines, body, closing + 2), None
 

@@ -59,7 +59,8 @@ def parse_lead(
     )
     _required_by_status(reader, data, status)
     _misspelt_keys(reader, lead.custom)
-    return (None if reader.problems else lead), reader.problems
+    # Warnings (a misspelt custom key) keep the lead; only errors drop it and fail the build.
+    return (None if any(p.is_error for p in reader.problems) else lead), reader.problems
 
 
 def _status(reader: FieldReader, data: Mapping[str, Any]) -> Any:
@@ -76,7 +77,7 @@ def _required_by_status(reader: FieldReader, data: Mapping[str, Any], status: st
         "won": ("value", "closed_on"),
         "lost": ("closed_on",),
         "cancelled": ("closed_on",),
-    }.get(status, ())
+    }.get(status, ()) if data.get("status", "active") in STATUSES else ()  # an unknown status is reported once
     for key in needed:
         if data.get(key) is None:
             reader.error(key, f"required when status is {status}", "required")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import unicodedata
 from pathlib import Path
 
+from funnel_site.cache import LeadCache, entry_key
 from funnel_site.config import CONFIG_FILE, parse_config
 from funnel_site.frontmatter import decode, split_lead
 from funnel_site.lead import parse_lead
 from funnel_site.model import Config, Lead, Project
+from funnel_site.parallel import parse_all
 from funnel_site.problems import ConfigError, Problem, sort_problems
 from funnel_site.strict_yaml import YamlError, parse_yaml
 
@@ -17,14 +20,17 @@ MAX_LEAD_BYTES = 2 * 1024 * 1024
 MAX_CONFIG_BYTES = 1024 * 1024
 
 
-def load_project(root: Path) -> Project:
-    """Read and validate a pipeline directory. Config problems raise ConfigError; lead problems are kept."""
+def load_project(root: Path, cache_dir: Path | None = None, jobs: int | None = None) -> Project:
+    """Read and validate a pipeline directory. Config problems raise ConfigError; lead problems are kept.
+
+    ``cache_dir``: reuse (and update) the parsed leads cached there. ``jobs``: parsing processes
+    (default: all cores once there are many files; see parallel.py).
+    """
     root = root.resolve()
     config = load_config(root)
     paths, problems = find_lead_files(root)
     leads: list[Lead] = []
-    for path in paths:
-        lead, lead_problems = read_lead(root, path, config)
+    for lead, lead_problems in read_leads(root, paths, config, cache_dir, jobs):
         problems.extend(lead_problems)
         if lead is not None:
             leads.append(lead)
@@ -38,7 +44,7 @@ def load_config(root: Path) -> Config:
         raise ConfigError([Problem(CONFIG_FILE, 1, "config", f"no {CONFIG_FILE} in {root} (is this a pipeline directory?)", rule="missing")])
     raw = path.read_bytes()
     if len(raw) > MAX_CONFIG_BYTES:
-        raise ConfigError([Problem(CONFIG_FILE, 1, "config", "file is larger than 1 MiB", rule="size")])
+        raise ConfigError([Problem(CONFIG_FILE, 1, "file", "is larger than 1 MiB", rule="size")])
     text, problem = decode(CONFIG_FILE, raw)
     if problem is None and text is not None:
         problem = _tab_problem(text)
@@ -81,13 +87,23 @@ def find_lead_files(root: Path) -> tuple[list[str], list[Problem]]:
                 continue
             if not name.endswith(".md"):
                 problems.append(_file_problem(root, full, "not a lead file (only *.md files are read)", "warning"))
-            elif full.is_symlink() and not full.resolve().is_relative_to(root):
+            elif full.is_symlink() and _escapes(full, root):
                 problems.append(_file_problem(root, full, "symlink points outside the pipeline directory"))
+            elif not full.is_file():
+                what = "symlink is broken or loops" if full.is_symlink() else "not a regular file"
+                problems.append(_file_problem(root, full, f"{what}; a lead must be a plain file inside the pipeline directory"))
             else:
                 found.append(full.relative_to(root).as_posix())
     problems.extend(_case_collisions(found))
     collided = {p.path for p in problems}
     return sorted(p for p in found if p not in collided), problems
+
+
+def _escapes(full: Path, root: Path) -> bool:
+    try:
+        return not full.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):  # a symlink loop: reported as broken below
+        return False
 
 
 def _file_problem(root: Path, full: Path, message: str, severity: str = "error") -> Problem:
@@ -98,9 +114,11 @@ def _case_collisions(paths: list[str]) -> list[Problem]:
     first: dict[str, str] = {}
     problems = []
     for path in sorted(paths):
-        key = path.casefold()
+        key = unicodedata.normalize("NFC", path).casefold()  # macOS and Windows treat these as one file
         if key in first:
-            message = f"differs from {first[key]} only in upper/lower case; their pages would collide"
+            same_text = unicodedata.normalize("NFC", path) == unicodedata.normalize("NFC", first[key])
+            how = "how its accents are encoded (NFC/NFD)" if same_text else "upper/lower case"
+            message = f"differs from {first[key]} only in {how}; their pages would collide"
             problems.append(Problem(path, 1, "file", message, rule="file"))
         else:
             first[key] = path
@@ -111,15 +129,43 @@ def lead_id(path: str) -> str:
     return path[len(LEADS_DIR) + 1 : -len(".md")]
 
 
+def read_leads(
+    root: Path, paths: list[str], config: Config, cache_dir: Path | None, jobs: int | None,
+) -> list[tuple[Lead | None, list[Problem]]]:
+    """Every lead file read and validated, in order; what the cache knows is not parsed again."""
+    cache = LeadCache(cache_dir, config) if cache_dir is not None else None
+    results: list[tuple[Lead | None, list[Problem]] | None] = []
+    todo: list[tuple[int, str, bytes]] = []
+    for path in paths:
+        raw, problems = _read_bytes(root, path)
+        cached = cache.get(entry_key(path, raw)) if cache is not None and raw is not None else None
+        if raw is not None and cached is None:
+            todo.append((len(results), path, raw))
+        results.append(cached if raw is not None else (None, problems))
+    parsed = parse_all(parse_lead_bytes, [(path, raw) for _, path, raw in todo], config, jobs, cache is not None)
+    for (index, path, raw), (entry, blob) in zip(todo, parsed):
+        results[index] = entry
+        if cache is not None and blob is not None:
+            cache.put(entry_key(path, raw), blob)
+    if cache is not None:
+        cache.save()
+    return [result for result in results if result is not None]
+
+
 def read_lead(root: Path, path: str, config: Config) -> tuple[Lead | None, list[Problem]]:
     """Read, split, parse and validate one lead file."""
+    raw, problems = _read_bytes(root, path)
+    return parse_lead_bytes(path, raw, config) if raw is not None else (None, problems)
+
+
+def _read_bytes(root: Path, path: str) -> tuple[bytes | None, list[Problem]]:
     try:
         raw = (root / path).read_bytes()
     except OSError as error:
         return None, [Problem(path, 1, "file", f"cannot be read ({error.strerror})", rule="file")]
     if len(raw) > MAX_LEAD_BYTES:
-        return None, [Problem(path, 1, "file", f"file is larger than {MAX_LEAD_BYTES // 1024 // 1024} MiB", rule="size")]
-    return parse_lead_bytes(path, raw, config)
+        return None, [Problem(path, 1, "file", f"is larger than {MAX_LEAD_BYTES // 1024 // 1024} MiB; keep attachments and long documents out of leads/", rule="size")]
+    return raw, []
 
 
 def parse_lead_bytes(path: str, raw: bytes, config: Config) -> tuple[Lead | None, list[Problem]]:

@@ -64,8 +64,11 @@ class StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
         yield data
         data.update(self.construct_mapping(node))
 
-    def construct_yaml_int(self, node: ScalarNode) -> int:
-        return int(self.construct_scalar(node))
+    def construct_yaml_int(self, node: ScalarNode) -> int | Decimal:
+        text = self.construct_scalar(node)
+        # int() refuses more than 4300 digits with a bare ValueError; a Decimal lets the
+        # field check report "too large" with its key and line instead.
+        return int(text) if len(text) <= 100 else Decimal(text)
 
     def construct_yaml_float(self, node: ScalarNode) -> Decimal:
         return Decimal(self.construct_scalar(node))
@@ -145,10 +148,24 @@ def _prescan(text: str, line_offset: int) -> None:
 def _yaml_error(error: yaml.MarkedYAMLError, line_offset: int) -> YamlError:
     mark = error.problem_mark or error.context_mark
     line = (mark.line + 1 if mark else 1) + line_offset
+    if error.problem == "but found another document":
+        return YamlError(line, "a second YAML document starts here; remove this '---' line")
     message = error.problem or error.context or "invalid YAML"
     if error.context and error.problem and "duplicate" not in error.problem:
-        message = f"{message} ({error.context})"
-    return YamlError(line, message)
+        context = error.context
+        start = error.context_mark
+        if start is not None and start.line + 1 + line_offset != line:
+            context = f"{context} that starts on line {start.line + 1 + line_offset}"
+        message = f"{message} ({context})"
+    hint = _HINTS.get(error.problem or "")
+    return YamlError(line, f"{message}; {hint}" if hint else message)
+
+
+# The YAML errors people actually make, and what to do about them.
+_HINTS = {
+    "mapping values are not allowed in this context": "put a value containing ': ' in quotes, and check the indentation",
+    "could not find expected ':'": "each line needs 'key: value'; check the indentation and quotes",
+}
 
 
 def _collect_lines(node: Node, path: str, lines: dict[str, int], offset: int) -> None:

@@ -1,0 +1,131 @@
+"""A persistent cache of validated leads, keyed by file content, so an unchanged lead is never parsed twice.
+
+One pack file per cache directory holds, per lead file, the pickled ``(Lead | None, problems)`` of the
+last run under the key sha256(path, file bytes). The pack's header names the funnel-site version, a
+digest of the package's source code, the Python and PyYAML versions and a fingerprint of the validated
+config: a pack written by anything else is ignored as a whole, an entry that does not unpickle is
+ignored alone. Pickle is fine for a private cache; whoever can write the cache directory can already
+change the pipeline's code and files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from funnel_site import __version__
+from funnel_site.model import Config, Lead
+from funnel_site.problems import Problem
+
+CACHE_DIR_NAME = ".funnel-site-cache"
+CACHE_DIR_ENV = "FUNNEL_SITE_CACHE_DIR"
+PACK_NAME = "leads.pickle"
+MAGIC = b"funnel-site lead cache 1\n"
+Entry = tuple[Lead | None, list[Problem]]
+
+
+def cache_dir_for(root: Path, cache_dir: Path | None, disabled: bool) -> Path | None:
+    """``--no-cache`` wins, then ``--cache-dir``, then $FUNNEL_SITE_CACHE_DIR, then DIR/.funnel-site-cache."""
+    if disabled:
+        return None
+    if cache_dir is not None:
+        return cache_dir
+    if os.environ.get(CACHE_DIR_ENV):
+        return Path(os.environ[CACHE_DIR_ENV])
+    return root / CACHE_DIR_NAME
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """Changes with the version, any source file of the package, Python or PyYAML: all decide what a lead parses to."""
+    import yaml
+
+    digest = hashlib.sha256(f"{__version__}\0{sys.version}\0{yaml.__version__}\0{yaml.__with_libyaml__}".encode())
+    package = Path(__file__).resolve().parent
+    for source in sorted(package.glob("*.py")):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()
+
+
+def entry_key(path: str, raw: bytes) -> bytes:
+    return hashlib.sha256(path.encode() + b"\0" + raw).digest()
+
+
+def dump_entry(entry: Entry) -> bytes:
+    return pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+class LeadCache:
+    """Entries of one run: read once at the start, written back (only if anything changed) at the end."""
+
+    def __init__(self, directory: Path, config: Config) -> None:
+        self.directory = directory
+        self.header = MAGIC + hashlib.sha256(f"{code_fingerprint()}\0{config!r}".encode()).hexdigest().encode() + b"\n"
+        self.stored = self._read()
+        self.used: dict[bytes, bytes] = {}
+        self.changed = False
+
+    def _read(self) -> dict[bytes, bytes]:
+        try:
+            data = (self.directory / PACK_NAME).read_bytes()
+        except OSError:
+            return {}
+        if not data.startswith(self.header):
+            return {}  # another version, another config, or not ours
+        try:
+            stored = pickle.loads(data[len(self.header):])
+        except Exception:  # a truncated or damaged pack: start afresh  # noqa: BLE001
+            return {}
+        if not isinstance(stored, dict):
+            return {}
+        return {k: v for k, v in stored.items() if isinstance(k, bytes) and isinstance(v, bytes)}
+
+    def get(self, key: bytes) -> Entry | None:
+        """The cached result for a file's key, or None when unknown or unreadable."""
+        blob = self.stored.get(key)
+        if blob is None:
+            return None
+        entry = _load_entry(blob)
+        if entry is not None:
+            self.used[key] = blob
+        return entry
+
+    def put(self, key: bytes, blob: bytes) -> None:
+        self.used[key] = blob
+        self.changed = True
+
+    def save(self) -> None:
+        """Keep exactly this run's entries; a cache that cannot be written is no reason to fail a build."""
+        if not self.changed and self.used.keys() == self.stored.keys():
+            return
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            ignore = self.directory / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("# funnel-site's cache; safe to delete\n*\n", encoding="utf-8")
+            handle, temporary = tempfile.mkstemp(prefix=f".{PACK_NAME}.", dir=self.directory)
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(self.header)
+                pickle.dump(self.used, stream, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temporary, self.directory / PACK_NAME)
+        except OSError:
+            if "temporary" in locals():
+                Path(temporary).unlink(missing_ok=True)
+
+
+def _load_entry(blob: bytes) -> Entry | None:
+    try:
+        entry: Any = pickle.loads(blob)
+    except Exception:  # noqa: BLE001 - a damaged entry is a cache miss, never a crash
+        return None
+    if (not isinstance(entry, tuple) or len(entry) != 2 or not isinstance(entry[1], list)
+            or not (entry[0] is None or isinstance(entry[0], Lead))
+            or not all(isinstance(p, Problem) for p in entry[1])):
+        return None
+    return entry[0], entry[1]

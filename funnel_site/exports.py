@@ -1,0 +1,195 @@
+"""Spreadsheet and calendar exports: ``leads.csv`` and ``followups.ics``. Pure: model + figures -> bytes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Callable
+from urllib.parse import quote
+
+from babel import Locale, UnknownLocaleError
+
+from funnel_site.figures import Figures, LeadFigures
+from funnel_site.model import Config, Lead
+
+CENT = Decimal("0.01")
+UTF8_BOM = "\ufeff"
+# OWASP "CSV Injection" (and ASVS 1.2.10 for NUL): a cell starting with one of these is run as a formula.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
+CSV_COLUMNS = (
+    "id", "file", "title", "company", "status", "stage", "stage_name", "owner", "owner_name",
+    "value", "original_value", "currency", "probability_percent", "weighted",
+    "expected_close", "closed_on", "reason", "created", "last_contact", "follow_up", "follow_up_overdue", "stale",
+    "next_step", "source", "tags", "qualified", "contact_name", "contact_email", "contact_phone",
+)
+CALENDAR_STATUSES = ("active", "potential", "won")
+ICS_LINE_OCTETS = 75
+PRODID = "-//funnel-site//follow-ups//EN"
+UID_DOMAIN = "funnel-site"
+LABELS = {
+    "en": {"next_step": "Next step", "owner": "Owner"},
+    "de": {"next_step": "Nächster Schritt", "owner": "Verantwortlich"},
+}
+
+
+# --- leads.csv ---------------------------------------------------------------------------------------------
+
+
+def leads_csv(config: Config, figures: Figures) -> bytes:
+    """One row per lead for Excel: UTF-8 with BOM, CRLF, separator and decimal mark of the pipeline's locale."""
+    decimal_mark = _decimal_mark(config.locale)
+    # Excel reads a CSV with the list separator of the Windows region; it is ";" wherever "," is the decimal mark.
+    delimiter = ";" if decimal_mark == "," else ","
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(CSV_COLUMNS)
+    for row in figures.leads:
+        writer.writerow(_csv_row(config, row, decimal_mark))
+    return (UTF8_BOM + out.getvalue()).encode("utf-8")
+
+
+def _decimal_mark(locale: str) -> str:
+    try:
+        return Locale.parse(locale).number_symbols["latn"]["decimal"]
+    except (UnknownLocaleError, ValueError, KeyError):
+        return "."
+
+
+def _csv_row(config: Config, f: LeadFigures, decimal_mark: str) -> list[str]:
+    lead = f.lead
+    stage = config.stage(lead.stage)
+    member = config.member(lead.owner)
+    contact = lead.contacts[0] if lead.contacts else {}
+    texts = {
+        "id": lead.id, "file": lead.path, "title": lead.title, "company": lead.company, "status": lead.status,
+        "stage": lead.stage, "stage_name": stage.name if stage else None, "owner": lead.owner,
+        "owner_name": member.name if member else None, "currency": lead.currency, "reason": lead.reason,
+        "next_step": lead.next_step, "source": lead.source, "tags": "; ".join(lead.tags),
+        "contact_name": contact.get("name"), "contact_email": contact.get("email"), "contact_phone": contact.get("phone"),
+    }
+    generated = {
+        "value": _number(f.value, decimal_mark, CENT),
+        "original_value": _number(lead.value, decimal_mark, CENT),
+        "probability_percent": _percent(f.probability, decimal_mark),
+        "weighted": _number(f.weighted, decimal_mark, CENT),
+        "expected_close": _iso(lead.expected_close), "closed_on": _iso(lead.closed_on), "created": _iso(lead.created),
+        "last_contact": _iso(lead.last_contact), "follow_up": _iso(lead.follow_up),
+        "follow_up_overdue": _flag(f.follow_up_overdue), "stale": _flag(f.stale), "qualified": _flag(f.qualified),
+    }
+    return [generated[c] if c in generated else neutralise_formula(texts[c] or "") for c in CSV_COLUMNS]
+
+
+def neutralise_formula(text: str) -> str:
+    """Prefix an apostrophe so a spreadsheet shows the text instead of evaluating it (OWASP CSV injection)."""
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def _number(value: Decimal | None, decimal_mark: str, places: Decimal) -> str:
+    """Half-up to ``places``, no grouping (Excel would misread a thousands separator), locale decimal mark."""
+    if value is None:
+        return ""
+    return str(value.quantize(places, ROUND_HALF_UP)).replace(".", decimal_mark)
+
+
+def _percent(fraction: Decimal, decimal_mark: str) -> str:
+    """``50`` or ``12,5``: the probability in percent, half-up to two places, without trailing zeros."""
+    text = _number(fraction * 100, ".", CENT)
+    text = text.rstrip("0").rstrip(".") if "." in text else text
+    return text.replace(".", decimal_mark)
+
+
+def _iso(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+# --- followups.ics -----------------------------------------------------------------------------------------
+
+
+def followups_ics(config: Config, figures: Figures, page_url: Callable[[Lead], str]) -> bytes:
+    """An all-day event per follow-up date (RFC 5545), one stable UID per lead, sorted by date then lead id."""
+    stamp = f"{figures.today:%Y%m%d}T000000Z"  # the build's today, never the clock: identical bytes per input
+    labels = LABELS.get(_language(config.locale), LABELS["en"])
+    leads = sorted(
+        (f.lead for f in figures.leads if f.lead.status in CALENDAR_STATUSES and f.lead.follow_up is not None),
+        key=lambda lead: (lead.follow_up, lead.id),
+    )
+    lines = [
+        "BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
+        f"X-WR-CALNAME:{escape_text(config.title)}",
+    ]
+    for lead in leads:
+        lines += _event(config, lead, stamp, labels, page_url(lead))
+    lines.append("END:VCALENDAR")
+    return "".join(fold(line) + "\r\n" for line in lines).encode("utf-8")
+
+
+def _language(locale: str) -> str:
+    return re.split(r"[_-]", locale, maxsplit=1)[0].lower()
+
+
+def _event(config: Config, lead: Lead, stamp: str, labels: dict[str, str], url: str) -> list[str]:
+    day: date = lead.follow_up  # type: ignore[assignment]  # callers keep only leads with a follow-up
+    member = config.member(lead.owner)
+    owner = member.name if member else lead.owner
+    summary = f"{lead.title} – {lead.company}" if lead.company else lead.title
+    description = [f"{labels['next_step']}: {lead.next_step}"] if lead.next_step else []
+    description.append(f"{labels['owner']}: {owner}")
+    return [
+        "BEGIN:VEVENT",
+        f"UID:{event_uid(lead)}",
+        f"DTSTAMP:{stamp}",
+        f"DTSTART;VALUE=DATE:{day:%Y%m%d}",
+        f"DTEND;VALUE=DATE:{day + timedelta(days=1):%Y%m%d}",  # exclusive: a one-day event ends the next day
+        f"SUMMARY:{escape_text(summary)}",
+        f"DESCRIPTION:{escape_text(chr(10).join(description))}",
+        f"CATEGORIES:{escape_text(owner)}",
+        f"URL:{_uri(url)}",
+        "TRANSP:TRANSPARENT",
+        "END:VEVENT",
+    ]
+
+
+def event_uid(lead: Lead) -> str:
+    """Stable across builds and follow-up dates, so a subscription moves the event instead of adding one."""
+    return f"followup-{quote(lead.id, safe='-._~')}@{UID_DOMAIN}"
+
+
+def _uri(url: str) -> str:
+    """Percent-encode what a URI cannot hold (spaces, umlauts in file names); keep its reserved characters."""
+    return quote(url, safe="/:?#[]@!$&'()*+,;=%~-._")
+
+
+def escape_text(text: str) -> str:
+    r"""RFC 5545 TEXT: backslash, ";", "," and line breaks escaped; other control characters dropped."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = "".join(ch for ch in text if ch in "\n\t" or not _is_control(ch))
+    for raw, escaped in (("\\", "\\\\"), (";", "\\;"), (",", "\\,"), ("\n", "\\n")):
+        text = text.replace(raw, escaped)
+    return text
+
+
+def _is_control(ch: str) -> bool:
+    return ord(ch) < 0x20 or ord(ch) == 0x7F
+
+
+def fold(line: str) -> str:
+    """Fold at 75 octets (RFC 5545 3.1), never inside a UTF-8 character; continuation lines start with a space."""
+    parts: list[str] = []
+    current, size, limit = "", 0, ICS_LINE_OCTETS
+    for ch in line:
+        octets = len(ch.encode("utf-8"))
+        if size + octets > limit:
+            parts.append(current)
+            current, size, limit = "", 0, ICS_LINE_OCTETS - 1  # the leading space counts
+        current += ch
+        size += octets
+    parts.append(current)
+    return "\r\n ".join(parts)
+

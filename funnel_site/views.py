@@ -1,0 +1,231 @@
+"""What the dashboard pages show beyond figures.py: groupings, short lists, rates by owner and source.
+
+Pure functions over ``Figures``; the templates only lay these out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Callable, Iterable, Sequence
+
+from funnel_site.figures import Figures, LeadFigures, Rate, outcome_rates
+from funnel_site.model import Config, Member, Stage
+
+DUE_SOON_DAYS = 14
+TOP_OPPORTUNITIES = 10
+OPEN = ("active", "potential")
+_TRANSLITERATION = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "ae", "Ö": "oe", "Ü": "ue"})
+
+
+@dataclass(frozen=True)
+class Group:
+    """Leads sharing a key (company, source, reason, …) with their outcome figures."""
+
+    key: str
+    label: str
+    leads: tuple[LeadFigures, ...]
+    open_value: Decimal
+    won_value: Decimal
+    close_rate: Rate
+    win_rate: Rate
+
+    @property
+    def counts(self) -> dict[str, int]:
+        found: dict[str, int] = defaultdict(int)
+        for f in self.leads:
+            found[f.lead.status] += 1
+        return dict(found)
+
+    @property
+    def value(self) -> Decimal:
+        return _sum(f.value for f in self.leads)
+
+    @property
+    def next_follow_up(self) -> date | None:
+        dates = [f.lead.follow_up for f in self.leads if f.lead.status in OPEN and f.lead.follow_up]
+        return min(dates) if dates else None
+
+
+@dataclass(frozen=True)
+class Column:
+    stage: Stage
+    leads: tuple[LeadFigures, ...]
+    value: Decimal
+    weighted: Decimal
+
+
+@dataclass(frozen=True)
+class Period:
+    label: str  # "2026-Q4"
+    start: date
+    end: date
+    won_value: Decimal
+    won_count: int
+    target: Decimal | None
+
+
+def _sum(values: Iterable[Decimal | None]) -> Decimal:
+    return sum((v for v in values if v is not None), Decimal(0))
+
+
+def group(key: str, label: str, leads: Sequence[LeadFigures]) -> Group:
+    close, win, _ = outcome_rates(leads)
+    return Group(
+        key=key,
+        label=label,
+        leads=tuple(leads),
+        open_value=_sum(f.value for f in leads if f.lead.status == "active"),
+        won_value=_sum(f.value for f in leads if f.lead.status == "won"),
+        close_rate=close,
+        win_rate=win,
+    )
+
+
+def group_by(leads: Iterable[LeadFigures], key: Callable[[LeadFigures], str | None]) -> list[Group]:
+    """Groups sorted by label; leads without a key are left out."""
+    buckets: dict[str, list[LeadFigures]] = defaultdict(list)
+    for f in leads:
+        value = key(f)
+        if value:
+            buckets[value].append(f)
+    return [group(name, name, buckets[name]) for name in sorted(buckets, key=lambda n: (n.casefold(), n))]
+
+
+def slugify(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATION)).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60].strip("-")
+
+
+def company_slugs(names: Iterable[str]) -> dict[str, str]:
+    """A file name per company: readable, and the same for the same name in every build.
+
+    Names whose readable slug is shared (or empty) all get a short hash of the exact name, so no
+    company's page depends on the order of the others.
+    """
+    names = sorted(set(names))
+    plain = {name: slugify(name) for name in names}
+    taken: dict[str, int] = defaultdict(int)
+    for slug in plain.values():
+        taken[slug] += 1
+    result = {}
+    for name, slug in plain.items():
+        if not slug or taken[slug] > 1:
+            digest = hashlib.sha256(name.encode()).hexdigest()
+            slug = f"{slug or 'company'}-{digest[:8]}"
+            if slug in taken:  # a company really named like another's hashed slug
+                slug = f"{slug}{digest[8:]}"
+        result[name] = slug
+    return result
+
+
+def board(figures: Figures, config: Config) -> list[Column]:
+    """One column per stage with its active leads, soonest expected close first."""
+    columns = []
+    for stage in config.stages:
+        leads = sorted(
+            (f for f in figures.leads if f.lead.status == "active" and f.lead.stage == stage.id),
+            key=lambda f: (f.lead.expected_close or date.max, f.lead.title.casefold(), f.lead.id),
+        )
+        columns.append(Column(stage, tuple(leads), _sum(f.value for f in leads), _sum(f.weighted for f in leads)))
+    return columns
+
+
+def follow_ups(leads: Iterable[LeadFigures], today: date, days: int = DUE_SOON_DAYS) -> list[LeadFigures]:
+    """Open leads with a follow-up that is overdue or due within ``days``, oldest first."""
+    horizon = today + timedelta(days=days)
+    due = [f for f in leads if f.lead.status in OPEN and f.lead.follow_up and f.lead.follow_up <= horizon]
+    return sorted(due, key=lambda f: (f.lead.follow_up, f.lead.title.casefold(), f.lead.id))  # type: ignore[arg-type]
+
+
+def stale(leads: Iterable[LeadFigures]) -> list[LeadFigures]:
+    return sorted((f for f in leads if f.stale), key=lambda f: (-(f.days_since_touch or 0), f.lead.id))
+
+
+def top_weighted(leads: Iterable[LeadFigures], count: int = TOP_OPPORTUNITIES) -> list[LeadFigures]:
+    active = [f for f in leads if f.lead.status == "active" and f.weighted]
+    return sorted(active, key=lambda f: (-(f.weighted or 0), f.lead.id))[:count]
+
+
+def ideas(leads: Iterable[LeadFigures]) -> list[LeadFigures]:
+    """Kontaktpotenzial: reminder date first (none last), then title."""
+    found = [f for f in leads if f.lead.status == "potential"]
+    return sorted(found, key=lambda f: (f.lead.follow_up or date.max, f.lead.title.casefold(), f.lead.id))
+
+
+def closed(leads: Iterable[LeadFigures], status: str) -> list[LeadFigures]:
+    found = [f for f in leads if f.lead.status == status]
+    return sorted(found, key=lambda f: (-(f.lead.closed_on or date.min).toordinal(), f.lead.id))
+
+
+def reasons(leads: Iterable[LeadFigures], status: str, unknown: str) -> list[Group]:
+    """Lost or cancelled leads by reason, most frequent first."""
+    groups = group_by((f for f in leads if f.lead.status == status), lambda f: (f.lead.reason or "").strip() or unknown)
+    return sorted(groups, key=lambda g: (-len(g.leads), g.label.casefold()))
+
+
+def by_owner(leads: Sequence[LeadFigures], team: Sequence[Member]) -> list[Group]:
+    return [group(m.id, m.name, [f for f in leads if f.lead.owner == m.id]) for m in team]
+
+
+def by_source(leads: Sequence[LeadFigures], unknown: str) -> list[Group]:
+    return group_by(leads, lambda f: f.lead.source or unknown)
+
+
+def sorted_leads(leads: Iterable[LeadFigures], config: Config) -> list[LeadFigures]:
+    """The default table order: open before closed, later stages first, then by weighted value."""
+    status_rank = {"active": 0, "potential": 1, "won": 2, "lost": 3, "cancelled": 4}
+    stage_rank = {s.id: -i for i, s in enumerate(config.stages)}
+    return sorted(
+        leads,
+        key=lambda f: (status_rank[f.lead.status], stage_rank.get(f.lead.stage or "", 1), -(f.weighted or f.value or 0), f.lead.id),
+    )
+
+
+def quarter_of(day: date) -> tuple[str, date, date]:
+    quarter = (day.month - 1) // 3
+    start = date(day.year, quarter * 3 + 1, 1)
+    end = date(day.year + (quarter == 3), (quarter * 3 + 3) % 12 + 1, 1) - timedelta(days=1)
+    return f"{day.year}-Q{quarter + 1}", start, end
+
+
+def current_quarter(figures: Figures, config: Config) -> Period:
+    """Won in the calendar quarter of ``today``, against that quarter's target when one is set."""
+    label, start, end = quarter_of(figures.today)
+    won = [f for f in figures.leads if f.lead.status == "won" and f.lead.closed_on and start <= f.lead.closed_on <= end]
+    target = next((t.amount for t in config.targets if t.period == label), None)
+    return Period(label, start, end, _sum(f.value for f in won), len(won), target)
+
+
+def stage_order(config: Config) -> dict[str, int]:
+    return {stage.id: index for index, stage in enumerate(config.stages)}
+
+
+def values(leads: Iterable[LeadFigures], field: str) -> list[str]:
+    """The distinct values of a text or list field over all leads, sorted (for filter menus)."""
+    found: set[str] = set()
+    for f in leads:
+        value = getattr(f.lead, field)
+        if isinstance(value, str):
+            found.add(value)
+        elif value:
+            found.update(value)
+    return sorted(found, key=lambda v: (v.casefold(), v))
+
+
+def sizes(groups: Iterable[Group]) -> list[tuple[str, int]]:
+    """(label, number of leads) per group, for a bar chart."""
+    return [(g.label, len(g.leads)) for g in groups]
+
+
+def company_of(f: LeadFigures) -> str | None:
+    return f.lead.company
+
+
+def owned_by(leads: Iterable[LeadFigures], owner: str) -> list[LeadFigures]:
+    return [f for f in leads if f.lead.owner == owner]

@@ -1,0 +1,224 @@
+"""Real-browser tests: the system Chromium (FUNNEL_SITE_CHROMIUM) driven by Playwright, no network."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from browser_support import ARGS, CHROMIUM, SCREENSHOTS, axe_source, serious_violations, serve, watched_page
+from conftest import BASE_CONFIG, TODAY, write_project
+from funnel_site.build import build
+
+pytestmark = pytest.mark.browser
+
+SAMPLE = Path(__file__).parent / "data" / "sample"
+EXAMPLE = Path(__file__).resolve().parent.parent  # the example pipeline at the repository root
+PAGE_TYPES = [
+    "index.html", "board.html", "leads.html", "ideas.html", "closed.html", "companies.html",
+    "leads/stadtwerke-relaunch.html", "leads/bestandskunden/muehlenberg-shop-relaunch.html",
+    "owners/julia.html", "companies/stadtwerke-lindenau-gmbh.html",
+]
+EVIL = "<script>alert(1)</script><img src=x onerror=alert(2)><svg onload=alert(3)>"
+HOSTILE_LEAD = f"""\
+---
+title: '{EVIL}'
+owner: anna
+status: active
+stage: offer
+value: 1000
+expected_close: 2026-12-01
+created: 2026-06-01
+follow_up: 2026-11-01
+next_step: '{EVIL}'
+company: '"><img src=x onerror=alert(4)>'
+source: referral
+tags: ['{EVIL}']
+reason: '{EVIL}'
+website: 'javascript:alert(5)'
+contact:
+  - name: '{EVIL}'
+    email: 'javascript:alert(6)'
+    phone: 'javascript:alert(7)'
+    url: 'javascript:alert(8)'
+history:
+  - {{date: 2026-06-01, stage: offer}}
+---
+{EVIL}
+
+[click me](javascript:alert(9)) <a href="javascript:alert(10)">raw</a> [data](data:text/html,<script>alert(11)</script>)
+
+![x](javascript:alert(12)) <iframe src="javascript:alert(13)"></iframe>
+"""
+
+
+def _today() -> date:
+    return date.fromisoformat(TODAY)
+
+
+@pytest.fixture(scope="session")
+def sample_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sample") / "site"
+    build(SAMPLE, out, _today())
+    return out
+
+
+@pytest.fixture(scope="session")
+def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = write_project(tmp_path_factory.mktemp("hostile") / "pipeline", {"leads/evil/x.md": HOSTILE_LEAD}, BASE_CONFIG)
+    out = root.parent / "site"
+    build(root, out, _today())
+    return out
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def server(sample_site: Path) -> Iterator[str]:
+    yield from serve(sample_site)
+
+
+@pytest.fixture
+def context(browser: Any) -> Iterator[Any]:
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield ctx
+    ctx.close()
+
+
+@pytest.mark.parametrize("page_path", PAGE_TYPES)
+def test_page_loads_without_errors_or_outside_requests(context: Any, server: str, page_path: str) -> None:
+    page, watch = watched_page(context)
+    response = page.goto(f"{server}/{page_path}")
+    assert response is not None and response.status == 200
+    page.wait_for_load_state("load")
+    assert page.locator("h1").count() == 1
+    assert watch.console_errors == [] and watch.page_errors == [] and watch.outside == []
+
+
+def test_pages_work_from_file_urls(context: Any, sample_site: Path) -> None:
+    page, watch = watched_page(context)
+    page.goto((sample_site / "leads.html").as_uri())
+    page.select_option("select[name=status]", "won")
+    assert page.locator("#lead-table tbody tr:visible").count() == 2
+    page.goto((sample_site / "leads/bestandskunden/muehlenberg-shop-relaunch.html").as_uri())
+    page.get_by_role("link", name="Alle Leads").first.click()
+    assert page.url.endswith("/leads.html")
+    assert watch.clean(), watch
+
+
+def test_filtering_the_lead_table(context: Any, server: str) -> None:
+    page, watch = watched_page(context)
+    page.goto(f"{server}/leads.html")
+    rows = page.locator("#lead-table tbody tr")
+    visible = page.locator("#lead-table tbody tr:visible")
+    assert rows.count() == 9 and visible.count() == 9
+    assert page.locator("#lead-count").inner_text() == "9 von 9 Leads"
+    page.select_option("select[name=status]", "active")
+    assert visible.count() == 4
+    page.select_option("select[name=owner]", "julia")
+    assert [t.strip() for t in page.locator("#lead-table tbody tr:visible th a").all_inner_texts()] == ["Relaunch Website & Kundenportal"]
+    page.get_by_role("button", name="Zurücksetzen").click()
+    page.fill("input[name=q]", "mühlenberg")
+    assert visible.count() == 2
+    page.fill("input[name=q]", "kein solcher lead")
+    assert visible.count() == 0
+    assert page.locator("#no-match").is_visible()
+    assert page.locator("#lead-count").inner_text() == "0 von 9 Leads"
+    page.fill("input[name=q]", "")
+    page.select_option("select[name=tag]", "barrierefreiheit")
+    assert visible.count() >= 1
+    page.keyboard.press("Enter")  # a submit would be blocked by the CSP and logged as an error
+    assert watch.clean(), watch
+
+
+def test_sorting_the_lead_table_by_value(context: Any, server: str) -> None:
+    page, watch = watched_page(context)
+    page.goto(f"{server}/leads.html")
+    header = page.locator("#lead-table thead th").nth(5)
+    header.get_by_role("button").click()
+    values = [float(v) for v in page.locator("#lead-table tbody tr td:nth-child(6)").evaluate_all("cells => cells.map(c => c.dataset.sort)")]
+    assert values == sorted(values)
+    assert header.get_attribute("aria-sort") == "ascending"
+    header.get_by_role("button").press("Enter")  # keyboard works too
+    values = [float(v) for v in page.locator("#lead-table tbody tr td:nth-child(6)").evaluate_all("cells => cells.map(c => c.dataset.sort)")]
+    assert values == sorted(values, reverse=True)
+    assert watch.clean(), watch
+
+
+def test_board_shows_every_active_lead(context: Any, server: str, sample_site: Path) -> None:
+    page, _ = watched_page(context)
+    page.goto(f"{server}/board.html")
+    shown = sorted(page.locator(".card[data-lead]").evaluate_all("cards => cards.map(c => c.dataset.lead)"))
+    assert shown == _active_ids(sample_site) and len(shown) == 4
+
+
+def _active_ids(site: Path) -> list[str]:
+    import json
+
+    data = json.loads((site / "data.json").read_text(encoding="utf-8"))
+    return sorted(lead["id"] for lead in data["leads"] if lead["status"] == "active")
+
+
+def test_hostile_lead_fires_no_dialog_on_any_page(browser: Any, hostile_site: Path) -> None:
+    pages = sorted(p.relative_to(hostile_site).as_posix() for p in hostile_site.rglob("*.html"))
+    assert "leads/evil/x.html" in pages and len(pages) == 10
+    for base in (None, "file"):
+        ctx = browser.new_context()
+        page, watch = watched_page(ctx)
+        for relative in pages:
+            if base == "file":
+                page.goto((hostile_site / relative).as_uri())
+            else:
+                page.goto(f"http://127.0.0.1:{_port(hostile_site)}/{relative}")
+            page.wait_for_load_state("load")
+            assert page.locator("[href^='javascript' i], [src^='javascript' i], iframe, [onerror], [onload]").count() == 0, relative
+            for link in page.locator("main a").all():
+                link.hover()
+            assert watch.dialogs == [], relative
+        assert watch.clean(), watch
+        ctx.close()
+
+
+_SERVERS: dict[Path, tuple[Iterator[str], int]] = {}
+
+
+def _port(directory: Path) -> int:
+    if directory not in _SERVERS:
+        generator = serve(directory)
+        url = next(generator)
+        _SERVERS[directory] = (generator, int(url.rsplit(":", 1)[1]))
+    return _SERVERS[directory][1]
+
+
+@pytest.mark.parametrize("page_path", ["index.html", "board.html", "leads.html", "leads/stadtwerke-relaunch.html"])
+def test_axe_finds_no_serious_violation(context: Any, server: str, page_path: str) -> None:
+    page, _ = watched_page(context)
+    page.goto(f"{server}/{page_path}")
+    assert serious_violations(page, axe_source()) == []
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_screenshots_of_overview_and_lead_page(browser: Any, tmp_path_factory: pytest.TempPathFactory, width: int) -> None:
+    """Screenshots of the example pipeline (what `make site` shows) for people to look at; CI keeps them."""
+    out = tmp_path_factory.mktemp("example") / "site"
+    build(EXAMPLE, out, _today())
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    ctx = browser.new_context(viewport={"width": width, "height": 900})
+    page, watch = watched_page(ctx)
+    for name, path in (("overview", "index.html"), ("lead", "leads/stadtwerke-relaunch.html")):
+        page.goto((out / path).as_uri())
+        target = SCREENSHOTS / f"{name}-{width}.png"
+        page.screenshot(path=str(target), full_page=True)
+        assert target.stat().st_size > 10_000
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{name} scrolls sideways at {width}px"
+    assert watch.clean(), watch
+    ctx.close()

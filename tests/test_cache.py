@@ -1,0 +1,197 @@
+"""The persistent lead cache and the parallel parse: same projects, same problems, never stale."""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from conftest import TODAY, lead
+from funnel_site import cache as cache_module
+from funnel_site import load as load_module
+from funnel_site.cache import CACHE_DIR_NAME, PACK_NAME, LeadCache
+from funnel_site.load import load_config, load_project
+
+GOOD = lead(title="Acme", owner="anna", stage="offer", value=1000, expected_close="2026-12-01", next_step="Call")
+WARNED = lead(title="Beta", owner="ben", stage="lead", value=500, expected_close="2026-12-01", sourc="x")
+BAD = lead(title="Gamma", owner="nobody", stage="negotation", value=-5, expected_close="2026-12-01")
+BROKEN_YAML = "---\ntitle: Delta\nowner: anna\nowner: ben\n---\n"
+
+
+def files(count: int = 3) -> dict[str, str]:
+    """Valid, warned and invalid leads (several problems each), spread over sub-folders."""
+    found: dict[str, str] = {}
+    for number in range(count):
+        found[f"leads/a{number:03d}.md"] = GOOD.replace("Acme", f"Acme {number}")
+        found[f"leads/sub/b{number:03d}.md"] = WARNED
+        found[f"leads/c{number:03d}.md"] = BAD
+        found[f"leads/z/d{number:03d}.md"] = BROKEN_YAML
+    return found
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths actually parsed (not taken from the cache) during a load."""
+    seen: list[str] = []
+    original = load_module.parse_lead_bytes
+
+    def counting(path: str, raw: bytes, config):  # type: ignore[no-untyped-def]
+        seen.append(path)
+        return original(path, raw, config)
+
+    monkeypatch.setattr(load_module, "parse_lead_bytes", counting)
+    return seen
+
+
+def test_cached_load_equals_uncached_and_parses_nothing(make_project, parses: list[str], tmp_path: Path) -> None:
+    root = make_project(files())
+    uncached = load_project(root)
+    assert len(parses) == 12 and len(uncached.leads) == 6
+    assert any(p.is_error for p in uncached.problems) and any(not p.is_error for p in uncached.problems)
+    first = load_project(root, cache_dir=tmp_path / "cache")
+    parses.clear()
+    second = load_project(root, cache_dir=tmp_path / "cache")
+    assert parses == []
+    assert first == second == uncached
+    assert [str(p) for p in second.problems] == [str(p) for p in uncached.problems]
+
+
+def test_changed_file_is_parsed_again(make_project, parses: list[str], tmp_path: Path) -> None:
+    root = make_project(files(1))
+    load_project(root, cache_dir=tmp_path / "cache")
+    (root / "leads" / "a000.md").write_text(GOOD.replace("value: 1000", "value: 2500"))
+    (root / "leads" / "c000.md").write_text(GOOD)  # the invalid lead is fixed
+    parses.clear()
+    project = load_project(root, cache_dir=tmp_path / "cache")
+    assert sorted(parses) == ["leads/a000.md", "leads/c000.md"]
+    assert project == load_project(root)
+    assert {lead.id: str(lead.value) for lead in project.leads}["a000"] == "2500"
+    assert not any(p.path == "leads/c000.md" for p in project.problems)
+
+
+def test_config_change_revalidates_every_lead(make_project, parses: list[str], tmp_path: Path) -> None:
+    root = make_project(files(1))
+    load_project(root, cache_dir=tmp_path / "cache")
+    config = (root / "config.yaml").read_text().replace("{id: ben, name: Ben Ott, email: ben@example.com}", "{id: bea, name: Bea Ott}")
+    (root / "config.yaml").write_text(config)
+    parses.clear()
+    project = load_project(root, cache_dir=tmp_path / "cache")
+    assert len(parses) == 4
+    assert "leads/sub/b000.md:3: owner: unknown team member 'ben' (known: anna, bea)" in [str(p) for p in project.problems]
+
+
+def test_removed_files_leave_the_cache(make_project, tmp_path: Path) -> None:
+    root = make_project(files(2))
+    load_project(root, cache_dir=tmp_path / "cache")
+    (root / "leads" / "a001.md").unlink()
+    load_project(root, cache_dir=tmp_path / "cache")
+    assert len(LeadCache(tmp_path / "cache", load_config(root.resolve())).stored) == 7
+
+
+def test_corrupt_pack_is_ignored(make_project, parses: list[str], tmp_path: Path) -> None:
+    root = make_project(files(1))
+    load_project(root, cache_dir=tmp_path / "cache")
+    pack = tmp_path / "cache" / PACK_NAME
+    pack.write_bytes(pack.read_bytes()[:-40])  # truncated by a full disk, say
+    parses.clear()
+    assert load_project(root, cache_dir=tmp_path / "cache") == load_project(root)
+    assert len(parses) == 4 + 4
+    parses.clear()
+    load_project(root, cache_dir=tmp_path / "cache")
+    assert parses == []  # and it was rewritten whole
+
+
+def test_corrupt_entry_is_ignored_alone(make_project, parses: list[str], tmp_path: Path) -> None:
+    root = make_project(files(1))
+    load_project(root, cache_dir=tmp_path / "cache")
+    pack = tmp_path / "cache" / PACK_NAME
+    cache = LeadCache(tmp_path / "cache", load_config(root.resolve()))
+    stored = dict(cache.stored)
+    damaged = sorted(stored)[0]
+    stored[damaged] = stored[damaged][:25] + b"\xff garbage"
+    pack.write_bytes(cache.header + pickle.dumps(stored))
+    parses.clear()
+    assert load_project(root, cache_dir=tmp_path / "cache") == load_project(root, cache_dir=None)
+    assert len(parses) == 1 + 4
+
+
+def test_pack_of_another_version_is_ignored(make_project, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    root = make_project(files(1))
+    monkeypatch.setattr(cache_module, "code_fingerprint", lambda: "funnel-site 0.0.1")
+    load_project(root, cache_dir=tmp_path / "cache")
+    old = LeadCache(tmp_path / "cache", load_config(root.resolve()))
+    poisoned = {}
+    for key, blob in old.stored.items():  # entries that would be wrong if the other version's pack were used
+        lead_, problems = pickle.loads(blob)
+        poisoned[key] = pickle.dumps((lead_ and replace(lead_, title="stale"), problems[:0]))
+    (tmp_path / "cache" / PACK_NAME).write_bytes(old.header + pickle.dumps(poisoned))
+    monkeypatch.undo()
+    project = load_project(root, cache_dir=tmp_path / "cache")
+    assert project == load_project(root)
+    assert "stale" not in {lead.title for lead in project.leads}
+
+
+def test_parallel_load_equals_serial_including_problem_order(make_project, tmp_path: Path) -> None:
+    root = make_project(files(40))  # 160 files: several chunks per worker with a small chunk size
+    serial = load_project(root, jobs=1)
+    parallel = load_project(root, jobs=2)
+    assert parallel == serial
+    assert [str(p) for p in parallel.problems] == [str(p) for p in serial.problems]
+    cached = load_project(root, cache_dir=tmp_path / "cache", jobs=2)
+    again = load_project(root, cache_dir=tmp_path / "cache", jobs=2)
+    assert cached == again == serial
+
+
+def test_parallel_chunks_keep_file_order(make_project, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("funnel_site.parallel.CHUNK", 7)
+    root = make_project(files(10))
+    assert load_project(root, jobs=2) == load_project(root, jobs=1)
+
+
+def test_cli_default_cache_flags_and_environment(make_project, run_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(cache_module.CACHE_DIR_ENV, raising=False)
+    root = make_project({"leads/acme.md": GOOD})
+    assert run_cli("check", str(root), "--today", TODAY, "--no-cache").code == 0
+    assert not (root / CACHE_DIR_NAME).exists()
+    assert run_cli("check", str(root), "--today", TODAY).code == 0
+    assert (root / CACHE_DIR_NAME / PACK_NAME).is_file()
+    assert (root / CACHE_DIR_NAME / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert run_cli("build", str(root), "-o", str(tmp_path / "site"), "--today", TODAY, "--cache-dir", str(tmp_path / "c1")).code == 0
+    assert (tmp_path / "c1" / PACK_NAME).is_file()
+    monkeypatch.setenv(cache_module.CACHE_DIR_ENV, str(tmp_path / "c2"))
+    assert run_cli("check", str(root), "--today", TODAY).code == 0
+    assert (tmp_path / "c2" / PACK_NAME).is_file()
+    result = run_cli("check", str(root), "--today", TODAY, "--no-cache", "--cache-dir", str(tmp_path))
+    assert result.code == 2
+    assert "argument --cache-dir: not allowed with argument --no-cache" in result.err
+
+
+def test_unwritable_cache_does_not_fail_the_build(make_project, run_cli, tmp_path: Path) -> None:
+    root = make_project({"leads/acme.md": GOOD})
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = run_cli("build", str(root), "-o", str(tmp_path / "site"), "--today", TODAY, "--cache-dir", str(blocker / "cache"))
+    assert result.code == 0, result.err
+    assert result.out == f"built 1 lead into {tmp_path / 'site'} (0 errors, 0 warnings)\n"
+
+
+def test_invalid_leads_fail_the_same_way_from_the_cache(make_project, run_cli, tmp_path: Path) -> None:
+    root = make_project(files(1))
+    first = run_cli("check", str(root), "--today", TODAY, "--cache-dir", str(tmp_path / "c"))
+    second = run_cli("check", str(root), "--today", TODAY, "--cache-dir", str(tmp_path / "c"))
+    uncached = run_cli("check", str(root), "--today", TODAY, "--no-cache")
+    assert first.code == second.code == uncached.code == 1
+    assert first.err == second.err == uncached.err
+    assert "leads/c000.md:3: owner: unknown team member 'nobody' (known: anna, ben)" in second.err.splitlines()
+
+
+def test_cold_and_cached_builds_write_identical_sites(make_project, run_cli, tmp_path: Path) -> None:
+    root = make_project({f"leads/l{n}.md": GOOD.replace("Acme", f"Acme {n}") for n in range(5)})
+    sites = []
+    for name, flags in (("cold", ["--no-cache"]), ("first", []), ("cached", []), ("parallel", ["--jobs", "2"])):
+        out = tmp_path / name
+        assert run_cli("build", str(root), "-o", str(out), "--today", TODAY, *flags).code == 0
+        sites.append({p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()})
+    assert sites[0] == sites[1] == sites[2] == sites[3]

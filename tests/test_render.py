@@ -1,0 +1,280 @@
+"""The dashboard: page set, escaping of hostile values, relative links, locale, determinism."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Callable
+from urllib.parse import unquote, urljoin, urlsplit
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from conftest import TODAY, lead
+from funnel_site.notes import render_notes, safe_url
+from funnel_site.render import builtin_templates
+from funnel_site.views import company_slugs
+
+ACME = lead(
+    title="Website relaunch", owner="anna", status="active", stage="offer", value=12000,
+    expected_close="2026-12-15", created="2026-10-01", follow_up="2026-11-20", next_step="Call",
+    company="ACME GmbH", source="referral", tags="[web, relaunch]",
+)
+NESTED = lead(
+    title="Hosting renewal", owner="ben", status="won", value=3000, closed_on="2026-11-02",
+    created="2026-09-01", company="Müller & Söhne",
+)
+IDEA = lead(title="Shop idea", owner="ben", status="potential", follow_up="2027-01-10", company="ACME GmbH")
+LOST = lead(title="Old tender", owner="anna", status="lost", closed_on="2026-10-10", reason="price", value=5000)
+
+HOSTILE_TEXT = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
+HOSTILE = f"""\
+---
+title: '{HOSTILE_TEXT}'
+owner: anna
+status: active
+stage: lead
+value: 100
+expected_close: 2026-12-01
+next_step: '<b onmouseover=alert(3)>x</b>'
+company: '"><svg onload=alert(4)>'
+source: referral
+tags: ['<script>alert(5)</script>']
+website: 'javascript:alert(6)'
+homepage: 'https://example.com/?a=1&b="2"'
+contact:
+  - name: '<img src=x onerror=alert(7)>'
+    email: 'x@example.com" onclick="alert(8)'
+    url: 'javascript:alert(9)'
+---
+<script>alert(10)</script>
+
+[click](javascript:alert(11)) [mail](mailto:a@example.com) [ok](https://example.com/a)
+
+<img src=x onerror=alert(12)>
+"""
+
+
+def build(run_cli: Callable[..., object], root: Path, out: Path) -> dict[str, str]:
+    result = run_cli("build", str(root), "-o", str(out), "--today", TODAY)
+    assert result.code == 0, result.err  # type: ignore[attr-defined]
+    return {p.relative_to(out).as_posix(): p.read_text(encoding="utf-8") for p in sorted(out.rglob("*.html"))}
+
+
+@pytest.fixture
+def site(make_project: Callable[..., Path], run_cli: Callable[..., object], tmp_path: Path) -> dict[str, str]:
+    root = make_project({
+        "leads/acme.md": ACME, "leads/bestandskunden/mueller hosting.md": NESTED,
+        "leads/shop-idea.md": IDEA, "leads/old.md": LOST,
+    })
+    return build(run_cli, root, tmp_path / "site")
+
+
+def test_every_page_type_is_built(site: dict[str, str]) -> None:
+    assert sorted(site) == [
+        "board.html", "closed.html", "companies.html",
+        "companies/acme-gmbh.html", "companies/mueller-soehne.html",
+        "ideas.html", "index.html",
+        "leads.html", "leads/acme.html", "leads/bestandskunden/mueller hosting.html",
+        "leads/old.html", "leads/shop-idea.html",
+        "owners/anna.html", "owners/ben.html",
+    ]
+
+
+def test_exports_and_assets_sit_next_to_the_pages(make_project: Callable[..., Path], run_cli: Callable[..., object], tmp_path: Path) -> None:
+    build(run_cli, make_project({"leads/acme.md": ACME}), tmp_path / "site")
+    names = sorted(p.relative_to(tmp_path / "site").as_posix() for p in (tmp_path / "site").rglob("*") if p.is_file() and p.suffix != ".html")
+    assert names == [".funnel-site", "assets/leads-table.js", "assets/style.css", "data.json", "followups.ics", "leads.csv"]
+
+
+class Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.urls += [value or "" for name, value in attrs if name in ("href", "src")]
+
+
+def test_every_relative_link_and_source_points_at_a_built_file(site: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    checked = 0
+    for page, html in site.items():
+        parser = Links()
+        parser.feed(html)
+        for url in parser.urls:
+            if urlsplit(url).scheme or url.startswith("#"):
+                continue
+            target = urlsplit(urljoin(f"http://site/{quote_path(page)}", url)).path
+            assert (out / unquote(target.lstrip("/"))).is_file(), f"{page}: {url}"
+            checked += 1
+    assert checked > 200
+
+
+def quote_path(page: str) -> str:
+    return page.replace(" ", "%20")
+
+
+def test_nested_lead_page_links_back_up_two_levels(site: dict[str, str]) -> None:
+    page = site["leads/bestandskunden/mueller hosting.html"]
+    assert '<link rel="stylesheet" href="../../assets/style.css">' in page
+    assert '<a href="../../companies/mueller-soehne.html">Müller &amp; Söhne</a>' in page
+    assert '<a href="leads/bestandskunden/mueller%20hosting.html">Hosting renewal</a>' in site["closed.html"]
+
+
+def test_hostile_values_are_escaped_everywhere(make_project: Callable[..., Path], run_cli: Callable[..., object], tmp_path: Path) -> None:
+    site = build(run_cli, make_project({"leads/evil.md": HOSTILE, "leads/acme.md": ACME}), tmp_path / "site")
+    page = site["leads/evil.html"]
+    assert "<h1>&lt;script&gt;alert(1)&lt;/script&gt;&#34;&gt;&lt;img src=x onerror=alert(2)&gt;</h1>" in page
+    assert "<dt>website</dt><dd>javascript:alert(6)</dd>" in page
+    assert '<dt>homepage</dt><dd><a href="https://example.com/?a=1&amp;b=&#34;2&#34;">https://example.com/?a=1&amp;b=&#34;2&#34;</a></dd>' in page
+    assert '<a href="mailto:x@example.com&#34; onclick=&#34;alert(8)">' not in page  # space inside: not a link
+    assert '<li><span class="meta">email:</span> x@example.com&#34; onclick=&#34;alert(8)</li>' in page
+    assert '<li><span class="meta">url:</span> javascript:alert(9)</li>' in page
+    assert "<p>&lt;script&gt;alert(10)&lt;/script&gt;</p>" in page
+    assert '<p>[click](javascript:alert(11)) <a href="mailto:a@example.com">mail</a> <a href="https://example.com/a">ok</a></p>' in page
+    assert "<p>&lt;img src=x onerror=alert(12)&gt;</p>" in page
+    for name, html in site.items():
+        assert not re.search(r"<(script|img|svg|b)[^>]*(alert|onerror|onload|onmouseover)", html), name
+        assert not re.search(r"""(href|src)=["']?\s*javascript:""", html, re.I), name
+        tags = Tags()
+        tags.feed(html)
+        assert [a for a in tags.attributes if a.startswith("on") or a == "style"] == [], name
+        assert [t for t in tags.scripts if not t] == [], name
+
+
+class Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.attributes: list[str] = []
+        self.scripts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.attributes += [name for name, _ in attrs]
+        if tag == "script":
+            self.scripts.append(dict(attrs).get("src") or "")
+
+
+def test_attributes_are_always_quoted(site: dict[str, str]) -> None:
+    for name, html in site.items():
+        for tag in re.findall(r"<[a-zA-Z][^>]*>", html):
+            unquoted = re.findall(r"""\s[\w:-]+=(?!["'])""", re.sub(r'"[^"]*"', '""', tag))
+            assert not unquoted, f"{name}: {tag}"
+
+
+def test_pages_carry_a_strict_csp_and_no_inline_script(site: dict[str, str]) -> None:
+    csp = """<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'">"""
+    for name, html in site.items():
+        assert csp in html, name
+        assert re.findall(r"<script[^>]*>", html) in ([], ['<script src="assets/leads-table.js">']), name
+
+
+def test_edit_link_fills_in_the_quoted_path(make_project: Callable[..., Path], run_cli: Callable[..., object], tmp_path: Path) -> None:
+    from conftest import BASE_CONFIG
+
+    config = BASE_CONFIG + "edit_url: https://git.example.com/edit/main/{path}\n"
+    site = build(run_cli, make_project({"leads/a b/acme.md": ACME}, config=config), tmp_path / "site")
+    assert '<a class="button" href="https://git.example.com/edit/main/leads/a%20b/acme.md">Edit this file</a>' in site["leads/a b/acme.html"]
+
+
+def test_no_edit_link_without_edit_url(site: dict[str, str]) -> None:
+    assert "Edit this file" not in site["leads/acme.html"]
+
+
+def test_german_locale_translates_and_formats(make_project: Callable[..., Path], run_cli: Callable[..., object], tmp_path: Path) -> None:
+    from conftest import BASE_CONFIG
+
+    site = build(run_cli, make_project({"leads/acme.md": ACME}, config=BASE_CONFIG.replace("en_US", "de_DE")), tmp_path / "site")
+    index = site["index.html"]
+    assert '<html lang="de">' in index
+    assert '<p class="tile-label">Offene Pipeline</p>\n<p class="tile-value">12.000\xa0€</p>\n<p class="tile-detail">1 aktiver Lead</p>' in index
+    assert "<span class=\"asof\">Stand: 22. November 2026</span>" in index
+    assert "Wiedervorlage überfällig" in site["leads.html"]
+
+
+def test_english_is_the_default_ui(site: dict[str, str]) -> None:
+    assert '<p class="tile-label">Open pipeline</p>\n<p class="tile-value">€12,000</p>\n<p class="tile-detail">1 active lead</p>' in site["index.html"]
+
+
+def test_every_template_message_has_a_german_translation() -> None:
+    templates = builtin_templates()
+    found = {
+        message if isinstance(message, str) else message[0]
+        for _, _, message, _, _ in extract_from_dir(str(templates), method_map=[("**.html", "jinja2")], options_map={"**.html": {"extensions": "jinja2.ext.i18n"}})
+    }
+    with (templates / "locale/de/LC_MESSAGES/messages.po").open("rb") as source:
+        catalog = read_po(source)
+    translated = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id and all(m.string if isinstance(m.string, tuple) else [m.string])}
+    assert found - translated == set()
+    assert translated - found == set(), "obsolete entries in messages.po"
+
+
+def test_charts_are_accessible_svg_with_a_table_of_the_same_numbers(site: dict[str, str]) -> None:
+    index = site["index.html"]
+    assert index.count('role="img"') == 3
+    assert '<svg class="chart chart-funnel" viewBox="0 0 640 156" role="img" aria-labelledby="funnel-title" focusable="false">\n<title id="funnel-title">Open value and weighted value of active leads by stage</title>' in index
+    assert '<tr><th scope="row">Offer</th><td class="num">50%</td><td class="num">1</td><td class="num">€12,000</td><td class="num">€6,000</td></tr>' in index
+
+
+def test_same_input_gives_identical_bytes(make_project: Callable[..., Path], run_cli: Callable[..., object], tmp_path: Path) -> None:
+    root = make_project({"leads/acme.md": ACME, "leads/old.md": LOST, "leads/bestandskunden/x.md": NESTED})
+    first = build(run_cli, root, tmp_path / "one")
+    second = build(run_cli, root, tmp_path / "two")
+    assert first == second
+
+
+def test_board_lists_active_leads_under_their_stage(site: dict[str, str]) -> None:
+    board = site["board.html"]
+    offer = board.split('<h2 id="stage-2">')[1].split("</section>")[0]
+    assert offer.startswith('Offer <span class="count">1</span></h2>')
+    assert '<a href="leads/acme.html">Website relaunch</a>' in offer
+    assert "Hosting renewal" not in board
+
+
+def test_table_rows_carry_their_filter_values(site: dict[str, str]) -> None:
+    assert '<tr data-status="active" data-stage="offer" data-owner="anna" data-source="referral" data-tags="[&#34;web&#34;, &#34;relaunch&#34;]">' in site["leads.html"]
+
+
+def test_company_slugs_are_readable_and_collision_safe() -> None:
+    slugs = company_slugs(["ACME GmbH", "Acme GmbH", "Müller & Söhne", "株式会社"])
+    assert slugs == {
+        "ACME GmbH": "acme-gmbh-" + slugs["ACME GmbH"][-8:],
+        "Acme GmbH": "acme-gmbh-" + slugs["Acme GmbH"][-8:],
+        "Müller & Söhne": "mueller-soehne",
+        "株式会社": "company-" + slugs["株式会社"][-8:],
+    }
+    assert len(set(slugs.values())) == 4
+    assert company_slugs(["Acme GmbH", "ACME GmbH", "Other"])["Acme GmbH"] == slugs["Acme GmbH"]
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://example.com/a", "https://example.com/a"),
+        ("  mailto:a@example.com ", "mailto:a@example.com"),
+        ("tel:+4930123", "tel:+4930123"),
+        ("docs/offer.pdf", "docs/offer.pdf"),
+        ("javascript:alert(1)", None),
+        ("JaVaScRiPt:alert(1)", None),
+        ("java\tscript:alert(1)", None),
+        ("\x01javascript:alert(1)", None),
+        ("data:text/html,<script>", None),
+        ("vbscript:x", None),
+        ("file:///etc/passwd", None),
+        (42, None),
+    ],
+)
+def test_safe_url_allows_only_listed_schemes(url: object, expected: str | None) -> None:
+    assert safe_url(url) == expected
+
+
+def test_notes_render_markdown_without_raw_html_and_with_safe_links() -> None:
+    html = render_notes("# Call\n\n<b>x</b> [a](javascript:alert(1)) ![p](https://tracker.example/p.png)\n\n| a | b |\n|---|--:|\n| 1 | 2 |\n")
+    assert html == (
+        "<h3>Call</h3>\n"
+        '<p>&lt;b&gt;x&lt;/b&gt; [a](javascript:alert(1)) <a href="https://tracker.example/p.png">p</a></p>\n'
+        "<table>\n<thead>\n<tr>\n<th>a</th>\n<th class=\"align-right\">b</th>\n</tr>\n</thead>\n"
+        "<tbody>\n<tr>\n<td>1</td>\n<td class=\"align-right\">2</td>\n</tr>\n</tbody>\n</table>\n"
+    )
