@@ -96,6 +96,11 @@ def test_github_workflow_runs_real_commands(tmp_path, run_cli):
     ]
     assert workflow["env"]["FUNNEL_SITE_PACKAGE"] == "funnel-site==0.1.0"
     assert "vars.FUNNEL_SITE_PAGES == 'true'" in workflow["jobs"]["pages"]["if"]  # publishing is opt-in
+    policy = workflow["jobs"]["policy"]["steps"]
+    assert policy[0] == {"uses": "actions/checkout@v4", "with": {"fetch-depth": 0}}  # the whole range is needed
+    policy_command = policy[-1]["run"].splitlines()[-1].split()
+    assert policy_command == ["funnel-site", "policy", "--base", '"$BASE"', "--head", '"$HEAD_SHA"', "."]
+    _parses(["policy", "--base", "x", "--head", "y", "."])
 
 
 def test_gitlab_ci_publishes_code_quality_and_junit_reports(tmp_path, run_cli):
@@ -111,6 +116,8 @@ def test_gitlab_ci_publishes_code_quality_and_junit_reports(tmp_path, run_cli):
     for command in commands:
         _parses(command)
     assert ci["pages"]["script"] == ["mv _site public"] and ci["pages"]["artifacts"]["paths"] == ["public"]
+    assert ci["policy"]["variables"] == {"GIT_DEPTH": 0} and ci["policy"]["stage"] == "check"
+    assert ci["policy"]["script"][-1] == 'funnel-site policy --base "$BASE" --head "$CI_COMMIT_SHA" .'
     assert ci["pages"]["rules"][0]["if"].startswith('$FUNNEL_SITE_PAGES == "true"')
 
 
