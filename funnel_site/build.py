@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import shutil
 import tempfile
@@ -118,6 +119,9 @@ def guard_output(root: Path, out: Path) -> None:
 
 def write_site(files: Mapping[str, bytes], out: Path) -> None:
     """Write into a sibling temporary directory, then swap it in with one rename."""
+    existing = next(parent for parent in out.parents if parent.exists())
+    if not existing.is_dir():  # otherwise mkdir reports a puzzling "File exists"
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(existing))
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(out)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
@@ -141,7 +145,11 @@ def _swap(staging: Path, out: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)  # it now holds the previous site
         return
     old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-    os.rename(out, old / "site")
+    try:
+        os.rename(out, old / "site")
+    except OSError:
+        old.rmdir()
+        raise
     os.rename(staging, out)
     shutil.rmtree(old, ignore_errors=True)
 

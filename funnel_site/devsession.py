@@ -70,7 +70,10 @@ class DevSession:
             return self.full_build()
         paths, file_problems = find_lead_files(self.root)
         known = set(paths)
-        for path in sorted(p for p in relative if p.startswith(f"{LEADS_DIR}/")):  # type: ignore[union-attr]
+        # A file saved into a folder that was just created can beat the watch on that folder;
+        # whatever is on disk but not yet in memory is read too.
+        unseen = {p for p in known if p not in self.leads and p not in self.lead_problems}
+        for path in sorted(unseen | {p for p in relative if p.startswith(f"{LEADS_DIR}/")}):  # type: ignore[union-attr]
             self.leads.pop(path, None)
             self.lead_problems.pop(path, None)
             if path in known:

@@ -1,0 +1,80 @@
+"""The serve model in-process: only changed files are re-read and only changed pages rewritten."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from conftest import lead, write_project
+from funnel_site.devsession import DevSession
+
+
+def acme(title: str, value: int, stage: str = "offer") -> str:
+    return lead(title=title, owner="anna", stage=stage, value=value, expected_close="2026-12-01", next_step="Call")
+
+
+def session(tmp_path: Path) -> DevSession:
+    root = write_project(tmp_path / "p", {"leads/a.md": acme("Alpha", 100), "leads/b.md": acme("Beta", 200)})
+    dev = DevSession(root, tmp_path / "out", date(2026, 11, 22))
+    assert dev.full_build().ok
+    return dev
+
+
+def test_unchanged_pages_are_not_rewritten(tmp_path: Path) -> None:
+    dev = session(tmp_path)
+    beta_page = tmp_path / "out" / "leads" / "b.html"
+    before = beta_page.stat().st_mtime_ns, beta_page.stat().st_ino
+    (dev.root / "leads" / "a.md").write_text(acme("Alpha", 150))
+    outcome = dev.apply({dev.root / "leads" / "a.md"})
+    assert outcome.ok and 0 < outcome.written < len(dev.files) and outcome.removed == 0
+    assert (beta_page.stat().st_mtime_ns, beta_page.stat().st_ino) == before
+    assert b"150" in (tmp_path / "out" / "data.json").read_bytes()
+
+
+def test_only_changed_files_are_read_again(tmp_path: Path) -> None:
+    dev = session(tmp_path)
+    beta = dev.leads["leads/b.md"]
+    (dev.root / "leads" / "a.md").write_text(acme("Alpha", 150))
+    dev.apply({dev.root / "leads" / "a.md"})
+    assert dev.leads["leads/b.md"] is beta  # the same object: not parsed again
+    assert dev.leads["leads/a.md"].value == 150
+
+
+def test_broken_lead_blocks_and_keeps_last_good_site(tmp_path: Path) -> None:
+    dev = session(tmp_path)
+    before = (tmp_path / "out" / "data.json").read_bytes()
+    (dev.root / "leads" / "a.md").write_text(acme("Alpha", 150, stage="negotation"))
+    outcome = dev.apply({dev.root / "leads" / "a.md"})
+    assert [str(p) for p in outcome.problems] == [
+        "leads/a.md:4: stage: unknown stage 'negotation' (known: lead, offer, negotiation)"]
+    assert (tmp_path / "out" / "data.json").read_bytes() == before
+    (dev.root / "leads" / "a.md").write_text(acme("Alpha", 150))
+    assert dev.apply({dev.root / "leads" / "a.md"}).ok
+
+
+def test_deleted_lead_removes_its_page(tmp_path: Path) -> None:
+    dev = session(tmp_path)
+    (dev.root / "leads" / "b.md").unlink()
+    outcome = dev.apply({dev.root / "leads" / "b.md"})
+    assert outcome.ok and outcome.removed >= 1
+    assert not (tmp_path / "out" / "leads" / "b.html").exists()
+    assert "leads/b.md" not in dev.leads
+
+
+def test_file_in_new_folder_is_found_even_without_its_own_event(tmp_path: Path) -> None:
+    dev = session(tmp_path)
+    (dev.root / "leads" / "new").mkdir()
+    (dev.root / "leads" / "new" / "c.md").write_text(acme("Gamma", 300))
+    assert dev.apply({dev.root / "leads" / "new"}).ok  # only the folder's event arrived
+    assert (tmp_path / "out" / "leads" / "new" / "c.html").is_file()
+
+
+def test_config_change_reloads_everything(tmp_path: Path) -> None:
+    dev = session(tmp_path)
+    config = dev.root / "config.yaml"
+    config.write_text(config.read_text().replace("title: Testpipeline", "title: Neuer Titel"))
+    assert dev.apply({config}).ok
+    assert b"Neuer Titel" in (tmp_path / "out" / "index.html").read_bytes()
+    config.write_text("title: [broken\n")
+    problems = dev.apply({config}).problems
+    assert [p.path for p in problems] == ["config.yaml"]
