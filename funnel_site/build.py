@@ -92,7 +92,7 @@ def restricted_check(checked: Checked, owner: str, today: date) -> Checked:
 def render_checked(checked: Checked) -> dict[str, bytes]:
     """Render in memory; a broken template (usually a pipeline's override) is a problem, exit code 2."""
     try:
-        return render_site(checked.project, checked.figures, checked.problems)
+        return render_site(checked.project, checked.figures, checked.problems, checked.scope)
     except jinja2.TemplateError as error:
         raise ConfigError([template_problem(error, Path(checked.project.root), builtin_templates())]) from None
 

@@ -149,7 +149,7 @@ def forecast_months(figures: Figures, config: Config, before: int = 2) -> MonthC
 
 
 def month_chart(rows: Sequence[tuple[str, Decimal, Decimal, Decimal | None]]) -> MonthChart:
-    height, top, bottom, left = 270, 12, 222, 64
+    height, top, bottom, left = 270, 12, 222, 84
     step, steps = scale(max([w + f for _, w, f, _ in rows] + [t for *_, t in rows if t is not None] + [Decimal(0)]))
     maximum = step * steps
     slot = (WIDTH - left) / max(len(rows), 1)

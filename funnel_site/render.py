@@ -10,13 +10,14 @@ from urllib.parse import quote
 import jinja2
 import jinja2.bccache
 
-from funnel_site import charts, datajson, exports, views
+from funnel_site import charts, datajson, exports, schema, views
 from funnel_site.figures import Figures
 from funnel_site.formatting import Formatter
 from funnel_site.i18n import translations
 from funnel_site.model import Lead, Project
 from funnel_site.notes import is_web_url, render_notes, safe_url
 from funnel_site.problems import Problem
+from funnel_site.restrict import Scope
 
 ASSETS_DIR = "assets"
 
@@ -93,8 +94,8 @@ def edit_url(template: str | None, lead: Lead) -> str | None:
     return safe_url(template.replace("{path}", quote(lead.path, safe="/"))) if template else None
 
 
-def render_site(project: Project, figures: Figures, warnings: Iterable[Problem]) -> dict[str, bytes]:
-    """Every output file of a build, in memory."""
+def render_site(project: Project, figures: Figures, warnings: Iterable[Problem], scope: Scope | None = None) -> dict[str, bytes]:
+    """Every output file of a build, in memory. ``scope`` marks a restricted site (one owner's leads)."""
     warnings = list(warnings)
     config = project.config
     env = make_environment(Path(project.root), config.locale)
@@ -110,7 +111,7 @@ def render_site(project: Project, figures: Figures, warnings: Iterable[Problem])
         member=lambda member_id: config.member(member_id), stage=lambda stage_id: config.stage(stage_id),
         lead_at=leads_by_path.get,
     )
-    context: dict[str, Any] = {"project": project, "config": config, "figures": figures, "warnings": warnings}
+    context: dict[str, Any] = {"project": project, "config": config, "figures": figures, "warnings": warnings, "scope": scope}
     pages: list[tuple[str, str, dict[str, Any]]] = [
         ("index.html", "index.html", {}),
         ("board.html", "board.html", {}),
@@ -124,7 +125,9 @@ def render_site(project: Project, figures: Figures, warnings: Iterable[Problem])
     for company in views.group_by(figures.leads, views.company_of):
         pages.append((company_url(company.key), "company.html", {"company": company}))
     files = {path: _render(env, template, {**context, **extra}, path) for path, template, extra in pages}
-    files["data.json"] = (datajson.dumps(datajson.to_data(project, figures, warnings, page_url)) + "\n").encode()
+    data = {**datajson.to_data(project, figures, warnings, page_url), "scope": scope.to_data() if scope else None}
+    files["data.json"] = (datajson.dumps(data) + "\n").encode()
+    files["lead.schema.json"] = schema.lead_schema_json(config)
     files["leads.csv"] = exports.leads_csv(config, figures)
     files["followups.ics"] = exports.followups_ics(config, figures, page_url)
     files.update(_assets(Path(project.root)))

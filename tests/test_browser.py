@@ -168,7 +168,12 @@ def _active_ids(site: Path) -> list[str]:
     return sorted(lead["id"] for lead in data["leads"] if lead["status"] == "active")
 
 
-def test_hostile_lead_fires_no_dialog_on_any_page(browser: Any, hostile_site: Path) -> None:
+@pytest.fixture(scope="session")
+def hostile_server(hostile_site: Path) -> Iterator[str]:
+    yield from serve(hostile_site)
+
+
+def test_hostile_lead_fires_no_dialog_on_any_page(browser: Any, hostile_site: Path, hostile_server: str) -> None:
     pages = sorted(p.relative_to(hostile_site).as_posix() for p in hostile_site.rglob("*.html"))
     assert "leads/evil/x.html" in pages and len(pages) == 10
     for base in (None, "file"):
@@ -178,7 +183,7 @@ def test_hostile_lead_fires_no_dialog_on_any_page(browser: Any, hostile_site: Pa
             if base == "file":
                 page.goto((hostile_site / relative).as_uri())
             else:
-                page.goto(f"http://127.0.0.1:{_port(hostile_site)}/{relative}")
+                page.goto(f"{hostile_server}/{relative}")
             page.wait_for_load_state("load")
             assert page.locator("[href^='javascript' i], [src^='javascript' i], iframe, [onerror], [onload]").count() == 0, relative
             for link in page.locator("main a").all():
@@ -186,17 +191,6 @@ def test_hostile_lead_fires_no_dialog_on_any_page(browser: Any, hostile_site: Pa
             assert watch.dialogs == [], relative
         assert watch.clean(), watch
         ctx.close()
-
-
-_SERVERS: dict[Path, tuple[Iterator[str], int]] = {}
-
-
-def _port(directory: Path) -> int:
-    if directory not in _SERVERS:
-        generator = serve(directory)
-        url = next(generator)
-        _SERVERS[directory] = (generator, int(url.rsplit(":", 1)[1]))
-    return _SERVERS[directory][1]
 
 
 @pytest.mark.parametrize("page_path", ["index.html", "board.html", "leads.html", "leads/stadtwerke-relaunch.html"])

@@ -86,7 +86,7 @@ def test_every_page_type_is_built(site: dict[str, str]) -> None:
 def test_exports_and_assets_sit_next_to_the_pages(make_project: Callable[..., Path], run_cli: Callable[..., object], tmp_path: Path) -> None:
     build(run_cli, make_project({"leads/acme.md": ACME}), tmp_path / "site")
     names = sorted(p.relative_to(tmp_path / "site").as_posix() for p in (tmp_path / "site").rglob("*") if p.is_file() and p.suffix != ".html")
-    assert names == [".funnel-site", "assets/leads-table.js", "assets/style.css", "data.json", "followups.ics", "leads.csv"]
+    assert names == [".funnel-site", "assets/leads-table.js", "assets/style.css", "data.json", "followups.ics", "lead.schema.json", "leads.csv"]
 
 
 class Links(HTMLParser):

@@ -266,3 +266,22 @@ def test_invalid_leads_fail_a_restricted_build_and_keep_the_old_site(make_projec
     assert result.code == 1
     assert result.err.splitlines()[0] == "leads/b.md:3: owner: unknown team member 'nobody' (known: anna, ben)"
     assert site_text(out) == before
+
+
+def test_restricted_pages_say_whose_leads_they_show(tmp_path, run_cli):
+    from conftest import lead, write_project
+
+    root = write_project(tmp_path / "p", {
+        "leads/a.md": lead(title="Anna's", owner="anna", stage="offer", value=1, expected_close="2026-12-01", next_step="x"),
+        "leads/b.md": lead(title="Ben's", owner="ben", stage="offer", value=2, expected_close="2026-12-01", next_step="x"),
+    })
+    assert run_cli("build", str(root), "-o", str(tmp_path / "out"), "--split", "--today", "2026-11-22").code == 0
+    notice = "Only leads of Ben Ott; team-wide figures are computed over these leads only and team targets are left out."
+    for page in ("index.html", "board.html", "leads/b.html"):
+        assert notice in (tmp_path / "out" / "owners" / "ben" / page).read_text()
+        assert "Only leads of" not in (tmp_path / "out" / page).read_text()
+    data = json.loads((tmp_path / "out" / "owners" / "ben" / "data.json").read_text())
+    assert data["scope"] == {"owner": "ben", "owner_name": "Ben Ott", "left_out": ["targets"], "notice": notice}
+    assert json.loads((tmp_path / "out" / "data.json").read_text())["scope"] is None
+    schema = json.loads((tmp_path / "out" / "owners" / "ben" / "lead.schema.json").read_text())
+    assert schema["properties"]["owner"]["enum"] == ["ben"]
