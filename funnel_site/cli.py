@@ -35,7 +35,7 @@ def _add_speed(parser: argparse.ArgumentParser) -> None:
     cache = parser.add_mutually_exclusive_group()
     cache.add_argument("--cache-dir", type=Path, default=None, metavar="PATH", help="keep parsed leads here between runs (default: $FUNNEL_SITE_CACHE_DIR or DIR/.funnel-site-cache)")
     cache.add_argument("--no-cache", action="store_true", help="parse every lead file; read and write no cache")
-    parser.add_argument("--jobs", type=int, default=None, metavar="N", help="processes for parsing lead files (default: all cores when there are more than 500 files)")
+    parser.add_argument("--jobs", type=int, default=None, metavar="N", help="processes for parsing lead files and rendering pages (default: all cores when there are more than 500 files or pages)")
 
 
 def _cache_dir(args: argparse.Namespace) -> Path | None:

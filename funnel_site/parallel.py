@@ -2,7 +2,7 @@
 
 Forking lets the workers inherit the file bytes and the config instead of receiving them; each
 worker sends back one pickled ``(Lead | None, problems)`` per file, which the parent unpickles and
-can store in the cache as it is. Below ``MIN_FILES`` files, or where fork is unavailable, the
+can store in the cache as it is. The parent parses the last share itself meanwhile. Below ``MIN_FILES`` files, or where fork is unavailable, the
 parse runs in this process: starting workers would cost more than it saves.
 """
 
@@ -43,15 +43,20 @@ def parse_all(parse: Parse, items: Sequence[tuple[str, bytes]], config: Config, 
     if workers <= 1:
         entries = [parse(path, raw, config) for path, raw in items]
         return [(entry, dump_entry(entry) if pickled else None) for entry in entries]
+    # This process takes the last share itself: one fewer fork, and its results need no pickling.
+    split = len(items) * (workers - 1) // workers
     global _job
     _job = (parse, items, config)
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            chunks = [(start, min(start + CHUNK, len(items))) for start in range(0, len(items), CHUNK)]
-            blobs = [blob for part in pool.imap(_parse_chunk, chunks) for blob in part]
+        with multiprocessing.get_context("fork").Pool(workers - 1) as pool:
+            chunks = [(start, min(start + CHUNK, split)) for start in range(0, split, CHUNK)]
+            pending = pool.imap(_parse_chunk, chunks)
+            own = [parse(path, raw, config) for path, raw in items[split:]]
+            blobs = [blob for part in pending for blob in part]
     finally:
         _job = None
-    return [(_entry(blob), blob if pickled else None) for blob in blobs]
+    theirs = [(_entry(blob), blob if pickled else None) for blob in blobs]
+    return theirs + [(entry, dump_entry(entry) if pickled else None) for entry in own]
 
 
 def _parse_chunk(bounds: tuple[int, int]) -> list[bytes]:

@@ -4,24 +4,30 @@ Plain PyYAML follows YAML 1.1, where ``no`` is ``False``, ``01234`` is octal and
 silently replaces the first. For a file that holds money and dates that is too surprising, so the
 resolvers below accept only ``true``/``false``, decimal integers, numbers with a dot or exponent
 (as exact ``Decimal``) and ``YYYY-MM-DD`` dates; everything else stays a string.
+
+The document is built in one pass over libyaml's event stream (no composed node tree): anchors,
+aliases, tags and depth are refused as the events arrive, before anything recursive could run, and
+the line of every key is recorded on the way. Among several construction errors (duplicate or
+non-text keys) the one PyYAML's breadth-first constructor would meet first is reported, so the
+messages match the two-pass loader this replaced (tests/strict_yaml_reference.py).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import yaml
-from yaml.constructor import ConstructorError, SafeConstructor
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.composer import ComposerError
+from yaml.constructor import ConstructorError
 
 MAX_DEPTH = 20
 _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-_RESOLVERS = [
+_PATTERNS = [
     ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
     ("tag:yaml.org,2002:int", r"^[-+]?(?:0|[1-9][0-9]*)$", "-+0123456789"),
     (
@@ -32,61 +38,10 @@ _RESOLVERS = [
     ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
     ("tag:yaml.org,2002:timestamp", r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "0123456789"),
 ]
-
-
-class StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """A safe loader with YAML-1.2-like implicit types and duplicate-key detection."""
-
-    yaml_implicit_resolvers: dict = {}
-    line_offset = 0  # lines of the file before the YAML text (the opening '---')
-
-    def construct_mapping(self, node: Node, deep: bool = False) -> dict[str, Any]:
-        if not isinstance(node, MappingNode):
-            raise ConstructorError(None, None, "expected a mapping", node.start_mark)
-        mapping: dict[str, Any] = {}
-        first_line: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if not isinstance(key, str):
-                raise ConstructorError(None, None, f"keys must be text, got {key!r}", key_node.start_mark)
-            if key in first_line:
-                raise ConstructorError(
-                    None, None,
-                    f"duplicate key '{key}' (first on line {first_line[key]})",
-                    key_node.start_mark,
-                )
-            first_line[key] = key_node.start_mark.line + 1 + self.line_offset
-            mapping[key] = self.construct_object(value_node, deep=deep)
-        return mapping
-
-    def construct_yaml_map(self, node: Node):  # type: ignore[no-untyped-def]
-        data: dict[str, Any] = {}
-        yield data
-        data.update(self.construct_mapping(node))
-
-    def construct_yaml_int(self, node: ScalarNode) -> int | Decimal:
-        text = self.construct_scalar(node)
-        # int() refuses more than 4300 digits with a bare ValueError; a Decimal lets the
-        # field check report "too large" with its key and line instead.
-        return int(text) if len(text) <= 100 else Decimal(text)
-
-    def construct_yaml_float(self, node: ScalarNode) -> Decimal:
-        return Decimal(self.construct_scalar(node))
-
-    def construct_yaml_timestamp(self, node: ScalarNode) -> date | str:
-        text = self.construct_scalar(node)
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            return text  # e.g. 2026-02-30: the field check reports it with its key and line
-
-
-for _tag, _pattern, _first in _RESOLVERS:
-    StrictLoader.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
-StrictLoader.add_constructor("tag:yaml.org,2002:map", StrictLoader.construct_yaml_map)
-StrictLoader.add_constructor("tag:yaml.org,2002:int", StrictLoader.construct_yaml_int)
-StrictLoader.add_constructor("tag:yaml.org,2002:float", StrictLoader.construct_yaml_float)
-StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", StrictLoader.construct_yaml_timestamp)
+_RESOLVERS: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+for _tag, _pattern, _first in _PATTERNS:
+    for _char in _first:
+        _RESOLVERS.setdefault(_char, []).append((_tag, re.compile(_pattern)))
 
 
 @dataclass(frozen=True)
@@ -97,6 +52,49 @@ class YamlError(Exception):
     message: str
 
 
+_BOOL = {"true": True, "false": False}
+
+
+def _timestamp(text: str) -> date | str:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return text
+
+
+_CONSTRUCT = {
+    "tag:yaml.org,2002:bool": lambda text: _BOOL[text.lower()],
+    # int() refuses more than 4300 digits with a bare ValueError; a Decimal lets the field
+    # check report "too large" with its key and line instead.
+    "tag:yaml.org,2002:int": lambda text: int(text) if len(text) <= 100 else Decimal(text),
+    "tag:yaml.org,2002:float": Decimal,
+    "tag:yaml.org,2002:null": lambda text: None,
+    "tag:yaml.org,2002:timestamp": _timestamp,
+}
+
+
+def _scalar(event: yaml.ScalarEvent) -> Any:
+    value = event.value
+    if event.implicit[0]:
+        for tag, pattern in _RESOLVERS.get(value[0] if value else "", ()):
+            if pattern.match(value):
+                return _CONSTRUCT[tag](value)
+    return value
+
+
+@dataclass
+class _Frame:
+    value: dict | list
+    path: str
+    round: int  # PyYAML constructs breadth-first: this container's entries are built in this round
+    in_key: bool  # inside a complex key, whose subtree PyYAML constructs at once
+    mark: Any
+    key: Any = None
+    key_event: Any = None
+    has_key: bool = False
+    first_line: dict[str, int] = field(default_factory=dict)
+
+
 def parse_yaml(text: str, line_offset: int = 0) -> tuple[Any, dict[str, int]]:
     """Parse one YAML document; return the data and a map of key path -> 1-based file line.
 
@@ -104,45 +102,105 @@ def parse_yaml(text: str, line_offset: int = 0) -> tuple[Any, dict[str, int]]:
     Raises ``YamlError`` for syntax errors, aliases, explicit tags, deep nesting
     and duplicate keys. An impossible date such as 2026-02-30 stays a string.
     """
-    _prescan(text, line_offset)
-    loader = StrictLoader(text)
-    loader.line_offset = line_offset
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as error:
-        raise _yaml_error(error, line_offset) from None
-    finally:
-        loader.dispose()
+    stack: list[_Frame] = []
     lines: dict[str, int] = {}
-    if node is not None:
-        _collect_lines(node, "", lines, line_offset)
-    return data, lines
-
-
-def _prescan(text: str, line_offset: int) -> None:
-    """Refuse aliases, anchors, tags and deep nesting before the recursive composer sees them."""
-    depth = 0
+    errors: list[tuple[int, int, ConstructorError]] = []  # (round, event index, error)
+    root: Any = None
+    root_mark = second_document = None
+    documents = 0
     try:
-        for event in yaml.parse(text, Loader=_BaseLoader):
-            line = event.start_mark.line + 1 + line_offset
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                raise YamlError(line, "anchors and aliases (&, *) are not allowed; write the value out")
-            if getattr(event, "tag", None) and not isinstance(event, yaml.DocumentStartEvent):
-                tag = event.tag.replace("tag:yaml.org,2002:", "!!")
-                raise YamlError(line, f"YAML tags such as '{tag}' are not allowed")
-            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    raise YamlError(line, f"nested deeper than {MAX_DEPTH} levels")
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                depth -= 1
+        for index, event in enumerate(yaml.parse(text, Loader=_BaseLoader)):
+            kind = type(event)
+            if kind is yaml.ScalarEvent or kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                if event.anchor:
+                    raise YamlError(event.start_mark.line + 1 + line_offset, "anchors and aliases (&, *) are not allowed; write the value out")
+                if event.tag:
+                    tag = event.tag.replace("tag:yaml.org,2002:", "!!")
+                    raise YamlError(event.start_mark.line + 1 + line_offset, f"YAML tags such as '{tag}' are not allowed")
+                if kind is yaml.ScalarEvent:
+                    root = _place(stack, lines, errors, index, event, _scalar(event), line_offset, root)
+                    if not stack and root_mark is None:
+                        root_mark = event.start_mark
+                    continue
+                if len(stack) + 1 > MAX_DEPTH:
+                    raise YamlError(event.start_mark.line + 1 + line_offset, f"nested deeper than {MAX_DEPTH} levels")
+                stack.append(_open(stack, lines, event, {} if kind is yaml.MappingStartEvent else [], line_offset))
+                if len(stack) == 1 and root_mark is None:
+                    root_mark = event.start_mark
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                frame = stack.pop()
+                root = _place(stack, lines, errors, index, frame, frame.value, line_offset, root)
+            elif kind is yaml.AliasEvent:
+                raise YamlError(event.start_mark.line + 1 + line_offset, "anchors and aliases (&, *) are not allowed; write the value out")
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents == 2:
+                    second_document = event.start_mark
     except yaml.MarkedYAMLError as error:
         raise _yaml_error(error, line_offset) from None
     except yaml.reader.ReaderError as error:
         line = text[: error.position].count("\n") + 1 + line_offset
         char = error.character if isinstance(error.character, int) else ord(error.character)
         raise YamlError(line, f"control character U+{char:04X} is not allowed") from None
+    if second_document is not None:
+        error = ComposerError("expected a single document in the stream", root_mark, "but found another document", second_document)
+        raise _yaml_error(error, line_offset)
+    if errors:
+        raise _yaml_error(min(errors, key=lambda e: (e[0], e[1]))[2], line_offset)
+    return root, lines if documents else {}
+
+
+def _open(stack: list[_Frame], lines: dict[str, int], event: Any, value: dict | list, offset: int) -> _Frame:
+    if not stack:
+        return _Frame(value, "", 0, False, event.start_mark)
+    parent = stack[-1]
+    as_key = isinstance(parent.value, dict) and not parent.has_key
+    path = _child_path(parent, lines, event, offset) if not as_key else ""
+    in_key = parent.in_key or as_key
+    return _Frame(value, path, parent.round if in_key else parent.round + 1, in_key, event.start_mark)
+
+
+def _child_path(parent: _Frame, lines: dict[str, int], event: Any, offset: int) -> str:
+    """Key path of a value about to be placed in ``parent``; a sequence item's line is recorded here."""
+    if isinstance(parent.value, list):
+        path = f"{parent.path}[{len(parent.value)}]"
+        if not parent.in_key:
+            lines[path] = event.start_mark.line + 1 + offset
+        return path
+    key = parent.key
+    return f"{parent.path}.{key}" if parent.path else str(key)
+
+
+def _place(stack: list[_Frame], lines: dict[str, int], errors: list, index: int, event: Any, value: Any,
+           offset: int, root: Any) -> Any:
+    """Put a finished value into the enclosing container (or return it as the document's root)."""
+    if not stack:
+        return value
+    parent = stack[-1]
+    if isinstance(parent.value, list):
+        if isinstance(event, yaml.ScalarEvent):
+            _child_path(parent, lines, event, offset)
+        parent.value.append(value)
+        return root
+    if not parent.has_key:
+        parent.key, parent.key_event, parent.has_key = value, event, True
+        start = event.mark if isinstance(event, _Frame) else event.start_mark
+        if not isinstance(value, str):
+            errors.append((parent.round, index, ConstructorError(None, None, f"keys must be text, got {value!r}", start)))
+            parent.key = None
+        elif value in parent.first_line:
+            message = f"duplicate key '{value}' (first on line {parent.first_line[value]})"
+            errors.append((parent.round, index, ConstructorError(None, None, message, start)))
+            parent.key = None
+        else:
+            parent.first_line[value] = start.line + 1 + offset
+            if not parent.in_key:
+                lines[f"{parent.path}.{value}" if parent.path else value] = start.line + 1 + offset
+        return root
+    if parent.key is not None:
+        parent.value[parent.key] = value
+    parent.has_key = False
+    return root
 
 
 def _yaml_error(error: yaml.MarkedYAMLError, line_offset: int) -> YamlError:
@@ -166,16 +224,3 @@ _HINTS = {
     "mapping values are not allowed in this context": "put a value containing ': ' in quotes, and check the indentation",
     "could not find expected ':'": "each line needs 'key: value'; check the indentation and quotes",
 }
-
-
-def _collect_lines(node: Node, path: str, lines: dict[str, int], offset: int) -> None:
-    if isinstance(node, MappingNode):
-        for key_node, value_node in node.value:
-            key_path = f"{path}.{key_node.value}" if path else str(key_node.value)
-            lines[key_path] = key_node.start_mark.line + 1 + offset
-            _collect_lines(value_node, key_path, lines, offset)
-    elif isinstance(node, SequenceNode):
-        for index, item in enumerate(node.value):
-            item_path = f"{path}[{index}]"
-            lines[item_path] = item.start_mark.line + 1 + offset
-            _collect_lines(item, item_path, lines, offset)
