@@ -190,9 +190,20 @@ class Bench:
             for _ in range(runs):
                 warm.samples.append(self.tool.run(*self.check_argv(root, cache)))
             self.rows.append(warm)
-        serve = Row(size, "serve: one-lead edit -> pages written")
-        serve.note = "n/a (serve not available)" if not self.has_serve else "n/a (serve measurement: phase 2)"
-        self.rows.append(serve)
+        self.rows.append(self.measure_serve_edit(size, root, runs))
+
+    def measure_serve_edit(self, size: str, root: Path, runs: int) -> Row:
+        """The dev server's session in-process: one lead edited, time until its pages are written."""
+        row = Row(size, "serve: one-lead edit -> pages written")
+        if not self.has_serve:
+            row.note = "n/a (serve not available)"
+            return row
+        result = subprocess.run([sys.executable, str(REPO / "bench" / "serve_edit.py"), str(root), str(runs)],
+                                capture_output=True, text=True, check=True)
+        figures = json.loads(result.stdout.splitlines()[-1])
+        row.samples = [Sample(ms / 1000, 0.0, 0) for ms in figures["edit_ms"]]
+        row.note = f"{statistics.median(figures['written']):.0f} files rewritten per edit; in-process, watcher latency not included"
+        return row
 
     def measure_help(self) -> None:
         row = Row("-", "funnel-site --help (start-up)")
