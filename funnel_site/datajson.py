@@ -152,18 +152,57 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def dumps(value: Any, indent: str = "") -> str:
-    """Deterministic JSON with exact decimals; keys in the order the code defines them."""
+ONE_LINE = ("leads", "problems")  # long lists: an item per line keeps the file small and git diffs readable
+_MARK = "\ue000"  # a private-use character marking exact numbers inside the C encoder's output
+
+
+def dumps(value: Any, indent: str = "", key: str | None = None) -> str:
+    """Deterministic JSON with exact decimals; keys in the order the code defines them.
+
+    Sections are indented; every item of ``leads`` and ``problems`` is one compact line.
+    """
     step = indent + "  "
     if isinstance(value, Number):
         return value.text
     if isinstance(value, dict):
         if not value:
             return "{}"
-        items = [f"{step}{json.dumps(str(k), ensure_ascii=False)}: {dumps(v, step)}" for k, v in value.items()]
+        items = [f"{step}{json.dumps(str(k), ensure_ascii=False)}: {dumps(v, step, str(k))}" for k, v in value.items()]
         return "{\n" + ",\n".join(items) + "\n" + indent + "}"
     if isinstance(value, (list, tuple)):
         if not value:
             return "[]"
-        return "[\n" + ",\n".join(step + dumps(v, step) for v in value) + "\n" + indent + "]"
+        item = one_line if key in ONE_LINE else lambda v: dumps(v, step)
+        return "[\n" + ",\n".join(step + item(v) for v in value) + "\n" + indent + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def one_line(value: Any) -> str:
+    """Compact JSON by the C encoder, exact numbers spliced in through marked placeholders."""
+    numbers = 0
+
+    def mark(item: Any) -> Any:
+        nonlocal numbers
+        if isinstance(item, Number):
+            numbers += 1
+            return f"{_MARK}{item.text}{_MARK}"
+        if isinstance(item, dict):
+            return {k: mark(v) for k, v in item.items()}
+        if isinstance(item, (list, tuple)):
+            return [mark(v) for v in item]
+        return item
+
+    text = json.dumps(mark(value), ensure_ascii=False, separators=(", ", ": "))
+    if text.count(_MARK) != 2 * numbers:  # the data itself contains the marker: take the slow, exact way
+        return _compact(value)
+    return text.replace(f'"{_MARK}', "").replace(f'{_MARK}"', "")
+
+
+def _compact(value: Any) -> str:
+    if isinstance(value, Number):
+        return value.text
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(str(k), ensure_ascii=False)}: {_compact(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_compact(v) for v in value) + "]"
     return json.dumps(value, ensure_ascii=False)

@@ -12,6 +12,7 @@ from funnel_site.config import CONFIG_FILE
 from funnel_site.load import LEADS_DIR, find_lead_files, load_config, load_project, read_lead
 from funnel_site.model import Lead, Project
 from funnel_site.problems import ConfigError, Problem, sort_problems
+from funnel_site.render import PageCache
 
 
 RELOAD_SCRIPT = "/__livereload.js"
@@ -47,6 +48,7 @@ class DevSession:
     leads: dict[str, Lead] = field(default_factory=dict)  # by path
     lead_problems: dict[str, list[Problem]] = field(default_factory=dict)  # by path
     files: dict[str, bytes] = field(default_factory=dict)  # what is on disk in `out`
+    pages: PageCache = field(default_factory=dict)  # rendered pages and what they showed
 
     def full_build(self) -> Outcome:
         """Read everything again (start-up, config or template change)."""
@@ -57,6 +59,7 @@ class DevSession:
             return Outcome(list(error.problems))
         self.leads = {lead.path: lead for lead in project.leads}
         self.lead_problems = {}
+        self.pages = {}  # config or templates may have changed: nothing rendered before is reused
         for problem in project.problems:
             self.lead_problems.setdefault(problem.path, []).append(problem)
         self.project = project
@@ -97,7 +100,7 @@ class DevSession:
         except InvalidLeads as error:
             return Outcome([p for p in error.problems if p.is_error])
         try:
-            files = with_reload_script(render_checked(checked))
+            files = with_reload_script(render_checked(checked, self.pages))
         except ConfigError as error:
             return Outcome(list(error.problems))
         written, removed = sync_site(files, self.out, self.files)

@@ -181,6 +181,8 @@ def _is_control(ch: str) -> bool:
 
 def fold(line: str) -> str:
     """Fold at 75 octets (RFC 5545 3.1), never inside a UTF-8 character; continuation lines start with a space."""
+    if len(line) <= ICS_LINE_OCTETS // 4 or len(line.encode("utf-8")) <= ICS_LINE_OCTETS:
+        return line  # most lines need no folding; a character is at most 4 octets
     parts: list[str] = []
     current, size, limit = "", 0, ICS_LINE_OCTETS
     for ch in line:

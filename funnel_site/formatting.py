@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from functools import lru_cache
+from typing import Any, Callable, TypeVar
 
 import jinja2
 from babel import Locale, UnknownLocaleError
@@ -12,6 +13,8 @@ from babel.dates import format_date
 from babel.numbers import format_compact_decimal, format_currency, format_decimal, format_percent
 
 DASH = "–"
+MEMO_SIZE = 1 << 16  # distinct (value, options) per filter kept per Formatter; bounds memory at 100k leads
+F = TypeVar("F", bound=Callable[..., str])
 
 
 def _round(value: Any, places: int) -> Decimal:
@@ -23,8 +26,27 @@ def _with_places(pattern: str, places: int) -> str:
     return pattern.replace("#,##0", "#,##0." + "0" * places, 1) if places else pattern
 
 
+def _memoised(function: F) -> F:
+    """A Babel call costs tens of microseconds, and pages repeat the same dates and amounts thousands of
+    times; values that cannot be hashed are formatted every time."""
+    cached = lru_cache(maxsize=MEMO_SIZE)(function)
+
+    def formatted(*args: Any, **kwargs: Any) -> str:
+        if args and not args[0] and isinstance(args[0], (Decimal, float)):
+            return function(*args, **kwargs)  # -0 equals 0 but keeps its sign in the output
+        try:
+            return cached(*args, **kwargs)
+        except TypeError:
+            return function(*args, **kwargs)
+
+    return formatted  # type: ignore[return-value]
+
+
 class Formatter:
-    """Formatting for one locale; falls back to en_US for a locale Babel does not know."""
+    """Formatting for one locale; falls back to en_US for a locale Babel does not know.
+
+    Results are memoised per instance: equal values format equally (``Decimal("1.0") == 1`` round alike).
+    """
 
     def __init__(self, locale: str) -> None:
         try:
@@ -34,6 +56,8 @@ class Formatter:
         currency_pattern = self.locale.currency_formats["standard"].pattern.split(";")[0]
         self._whole_currency = currency_pattern.replace("#,##0.00", "#,##0")
         self._percent = self.locale.percent_formats[None].pattern.split(";")[0]
+        for name in ("money", "number", "percent", "date", "month", "period", "compact"):
+            setattr(self, name, _memoised(getattr(self, name)))
 
     def money(self, value: Decimal | None, currency: str, cents: bool = True) -> str:
         """``1.234,50 €`` (de_DE) or ``€1,234.50`` (en_US); ``cents=False`` rounds to whole units."""

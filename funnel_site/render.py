@@ -1,20 +1,25 @@
-"""Rendering in memory: project + figures -> {relative path: bytes}. Writes nothing."""
+"""Rendering in memory: project + figures -> pages and files as bytes (all at once, or page by page). Writes nothing."""
 
 from __future__ import annotations
 
+import functools
 import json
+from dataclasses import dataclass
+from gettext import NullTranslations
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import quote
 
 import jinja2
 import jinja2.bccache
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
 
-from funnel_site import charts, datajson, exports, schema, views
+from funnel_site import charts, datajson, exports, schema, table_data, views
 from funnel_site.figures import Figures
 from funnel_site.formatting import Formatter
 from funnel_site.i18n import translations
-from funnel_site.model import Lead, Project
+from funnel_site.model import Config, Lead, Project
 from funnel_site.notes import is_web_url, render_notes, safe_url
 from funnel_site.problems import Problem
 from funnel_site.restrict import Scope
@@ -67,12 +72,44 @@ def make_environment(project_root: Path, locale: str) -> jinja2.Environment:
         lstrip_blocks=True,
         extensions=["jinja2.ext.i18n"],
         bytecode_cache=_BYTECODE,
+        auto_reload=False,  # one environment per build: no need to stat every template on every page
     )
-    env.install_gettext_translations(translations(builtin_templates(), locale), newstyle=True)  # type: ignore[attr-defined]
+    catalog = translations(builtin_templates(), locale)
+    env.install_gettext_translations(catalog, newstyle=True)  # type: ignore[attr-defined]
+    _install_fast_gettext(env, catalog)
     Formatter(locale).install(env)
     env.filters["json_attr"] = lambda value: json.dumps(value, ensure_ascii=False)
     env.globals.update(link=_link, safe_url=safe_url, is_web_url=is_web_url, notes=render_notes, views=views, charts=charts)
     return env
+
+
+def _install_fast_gettext(env: jinja2.Environment, catalog: NullTranslations) -> None:
+    """Jinja's newstyle ``_``/``gettext``/``ngettext``, same output, cheaper per call.
+
+    Jinja's own take the template context, so every call inside a block or loop first copies the
+    context (``Context.derived``); these need only the evaluation context (autoescape on or off).
+    Calls without variables are memoised: a page asks for the same few dozen labels.
+    """
+    labels: dict[str, Markup] = {}
+
+    @jinja2.pass_eval_context
+    def gettext(eval_ctx: EvalContext, string: str, **variables: Any) -> str:
+        if not eval_ctx.autoescape:
+            return catalog.gettext(string) % variables
+        if variables:
+            return Markup(catalog.gettext(string)) % variables
+        label = labels.get(string)
+        if label is None:
+            label = labels[string] = Markup(catalog.gettext(string)) % variables
+        return label
+
+    @jinja2.pass_eval_context
+    def ngettext(eval_ctx: EvalContext, singular: str, plural: str, num: int, **variables: Any) -> str:
+        variables.setdefault("num", num)
+        text = catalog.ngettext(singular, plural, num)
+        return (Markup(text) if eval_ctx.autoescape else text) % variables
+
+    env.globals.update(_=gettext, gettext=gettext, ngettext=ngettext)
 
 
 def page_url(lead: Lead) -> str:
@@ -94,13 +131,30 @@ def edit_url(template: str | None, lead: Lead) -> str | None:
     return safe_url(template.replace("{path}", quote(lead.path, safe="/"))) if template else None
 
 
-def render_site(project: Project, figures: Figures, warnings: Iterable[Problem], scope: Scope | None = None) -> dict[str, bytes]:
-    """Every output file of a build, in memory. ``scope`` marks a restricted site (one owner's leads)."""
-    warnings = list(warnings)
+@dataclass(frozen=True)
+class SitePlan:
+    """What a build renders: the environment (templates loaded once) and every page, before any is rendered.
+
+    Pages are independent of each other, so they can be rendered in any order or process.
+    """
+
+    env: jinja2.Environment
+    context: Mapping[str, Any]
+    pages: tuple[tuple[str, str, Mapping[str, Any]], ...]  # (path, template, page variables)
+
+    def render(self, index: int) -> tuple[str, bytes]:
+        path, template, extra = self.pages[index]
+        return path, _render(self.env, template, {**self.context, **extra}, path)
+
+
+def plan_site(project: Project, figures: Figures, warnings: Iterable[Problem], scope: Scope | None = None) -> SitePlan:
+    """The pages of a build. ``scope`` marks a restricted site (one owner's leads)."""
     config = project.config
     env = make_environment(Path(project.root), config.locale)
     slugs = views.company_slugs(f.lead.company for f in figures.leads if f.lead.company)
     leads_by_path = {lead.path: lead for lead in project.leads}
+    members = {m.id: m for m in reversed(config.team)}  # reversed: the first of equal ids wins, as in Config.member
+    stages = {s.id: s for s in reversed(config.stages)}
 
     def company_url(name: str) -> str:
         return f"companies/{slugs[name]}.html"
@@ -108,14 +162,14 @@ def render_site(project: Project, figures: Figures, warnings: Iterable[Problem],
     env.globals.update(
         page_url=page_url, owner_url=owner_url, company_url=company_url,
         edit_url=lambda lead: edit_url(config.edit_url, lead),
-        member=lambda member_id: config.member(member_id), stage=lambda stage_id: config.stage(stage_id),
+        member=members.get, stage=lambda stage_id: stages.get(stage_id) if isinstance(stage_id, str) else None,
         lead_at=leads_by_path.get,
     )
-    context: dict[str, Any] = {"project": project, "config": config, "figures": figures, "warnings": warnings, "scope": scope}
-    pages: list[tuple[str, str, dict[str, Any]]] = [
+    context: dict[str, Any] = {"project": project, "config": config, "figures": figures, "warnings": list(warnings), "scope": scope}
+    pages: list[tuple[str, str, Mapping[str, Any]]] = [
         ("index.html", "index.html", {}),
         ("board.html", "board.html", {}),
-        ("leads.html", "leads.html", {}),
+        *_table_pages(env, figures, config),
         ("ideas.html", "ideas.html", {}),
         ("closed.html", "closed.html", {}),
         ("companies.html", "companies.html", {}),
@@ -124,13 +178,46 @@ def render_site(project: Project, figures: Figures, warnings: Iterable[Problem],
     pages += [(owner_url(o.member.id), "owner.html", {"owner": o}) for o in figures.owners]
     for company in views.group_by(figures.leads, views.company_of):
         pages.append((company_url(company.key), "company.html", {"company": company}))
-    files = {path: _render(env, template, {**context, **extra}, path) for path, template, extra in pages}
+    return SitePlan(env, context, tuple(pages))
+
+
+def _table_pages(env: jinja2.Environment, figures: Figures, config: Config) -> list[tuple[str, str, Mapping[str, Any]]]:
+    """The all-leads table in pages of ``views.TABLE_PAGE_SIZE`` rows, plus ``leads-data.js`` when there are several.
+
+    Sorted and counted once here, not on each of the pages.
+    """
+    rows = views.sorted_leads(figures.leads, config)
+    stage_order = views.stage_order(config)
+    menus = {"sources": views.values(figures.leads, "source"), "tags": views.values(figures.leads, "tags"), "stage_order": stage_order}
+    pages = views.table_pages(len(rows))
+    found: list[tuple[str, str, Mapping[str, Any]]] = [
+        (page.path, "leads.html", {"table_page": page, "rows": rows[page.start:page.end], **menus}) for page in pages
+    ]
+    if len(pages) > 1:
+        script = functools.partial(table_data.leads_script, env, rows, stage_order, config.currency)
+        found.append(("leads-data.js", "leads-data.js", {"leads_script": script}))
+    return found
+
+
+def render_data_files(plan: SitePlan) -> dict[str, bytes]:
+    """Everything besides the HTML pages: data.json, schema, exports and assets."""
+    project, figures, warnings, scope = (plan.context[key] for key in ("project", "figures", "warnings", "scope"))
+    config = project.config
+    files = {}
     data = {**datajson.to_data(project, figures, warnings, page_url), "scope": scope.to_data() if scope else None}
     files["data.json"] = (datajson.dumps(data) + "\n").encode()
     files["lead.schema.json"] = schema.lead_schema_json(config)
     files["leads.csv"] = exports.leads_csv(config, figures)
     files["followups.ics"] = exports.followups_ics(config, figures, page_url)
     files.update(_assets(Path(project.root)))
+    return files
+
+
+def render_site(project: Project, figures: Figures, warnings: Iterable[Problem], scope: Scope | None = None) -> dict[str, bytes]:
+    """Every output file of a build, in memory. ``scope`` marks a restricted site (one owner's leads)."""
+    plan = plan_site(project, figures, warnings, scope)
+    files = dict(plan.render(index) for index in range(len(plan.pages)))
+    files.update(render_data_files(plan))
     return files
 
 
@@ -152,3 +239,50 @@ def _assets(project_root: Path) -> dict[str, bytes]:
                 if path.is_file():
                     files[f"{ASSETS_DIR}/{path.relative_to(base).as_posix()}"] = path.read_bytes()
     return files
+
+
+PageCache = dict[str, tuple[Any, bytes]]  # page path -> (what the page shows, its bytes)
+
+
+def render_site_cached(project: Project, figures: Figures, warnings: Iterable[Problem], cache: PageCache) -> dict[str, bytes]:
+    """``render_site`` for the dev server: a lead, company or owner page whose inputs equal last time's keeps its bytes.
+
+    Only valid while config, templates and today stay the same; the dev session starts a new cache
+    when they change. Pages over the whole pipeline (overview, board, lists) are always rendered.
+    """
+    plan = plan_site(project, figures, warnings)
+    keys = _page_keys(plan, figures) if not _has_overrides(Path(project.root)) else {}
+    files: dict[str, bytes] = {}
+    fresh: PageCache = {}
+    for index, (path, _template, _extra) in enumerate(plan.pages):
+        key, old = keys.get(path), cache.get(path)
+        files[path] = old[1] if key is not None and old is not None and old[0] == key else plan.render(index)[1]
+        if key is not None:
+            fresh[path] = (key, files[path])
+    cache.clear()
+    cache.update(fresh)
+    files.update(render_data_files(plan))
+    return files
+
+
+def _has_overrides(project_root: Path) -> bool:
+    """A pipeline's own template may show other leads on a lead page, so nothing is reused then."""
+    return any((project_root / "templates").glob("**/*.html"))
+
+
+def _page_keys(plan: SitePlan, figures: Figures) -> dict[str, Any]:
+    """What each reusable page shows (its bytes depend on nothing else while config and templates stay)."""
+    company_url: Callable[[str], str] = plan.env.globals["company_url"]
+    by_owner: dict[str, list[Any]] = {}
+    for f in figures.leads:
+        by_owner.setdefault(f.lead.owner, []).append(f)
+    keys: dict[str, Any] = {}
+    for path, template, extra in plan.pages:
+        if template == "lead.html":
+            company = extra["lead"].company
+            keys[path] = (extra["lf"], company_url(company) if company else None)
+        elif template == "company.html":
+            keys[path] = extra["company"]
+        elif template == "owner.html":
+            keys[path] = (extra["owner"], tuple(by_owner.get(extra["owner"].member.id, ())))
+    return keys

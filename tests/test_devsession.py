@@ -78,3 +78,24 @@ def test_config_change_reloads_everything(tmp_path: Path) -> None:
     config.write_text("title: [broken\n")
     problems = dev.apply({config}).problems
     assert [p.path for p in problems] == ["config.yaml"]
+
+
+def test_reused_pages_equal_a_full_render_after_every_edit(tmp_path: Path) -> None:
+    from funnel_site.build import check
+    from funnel_site.devsession import with_reload_script
+    from funnel_site.render import render_site
+
+    dev = session(tmp_path)
+    beta_bytes = dev.pages["leads/b.html"][1]
+    edits = [
+        acme("Alpha", 150),
+        acme("Alpha", 150).replace("owner: anna", "owner: ben"),
+        acme("Alpha", 150).replace("title: Alpha", "title: Alpha\ncompany: Beta GmbH"),
+        acme("Alpha", 99, stage="negotiation"),
+    ]
+    for text in edits:
+        (dev.root / "leads" / "a.md").write_text(text)
+        assert dev.apply({dev.root / "leads" / "a.md"}).ok
+        checked = check(dev.root, dev.today)
+        assert dev.files == with_reload_script(render_site(checked.project, checked.figures, checked.problems))
+    assert dev.pages["leads/b.html"][1] is beta_bytes  # never rendered again: its inputs did not change
