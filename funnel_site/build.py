@@ -20,6 +20,7 @@ from funnel_site.checks import pipeline_warnings
 from funnel_site.figures import Figures, compute
 from funnel_site.load import load_project
 from funnel_site.model import Project
+from funnel_site.progress import SILENT, Progress
 from funnel_site.problems import ConfigError, Problem, UsageError, sort_problems
 from funnel_site.parallel import workers_for
 from funnel_site.render import PageCache, SitePlan, builtin_templates, plan_site, render_data_files, render_site, render_site_cached
@@ -52,9 +53,9 @@ class Checked:
     scope: Scope | None = None  # set when the project is restricted to one owner
 
 
-def check(root: Path, today: date, cache_dir: Path | None = None, jobs: int | None = None) -> Checked:
+def check(root: Path, today: date, cache_dir: Path | None = None, jobs: int | None = None, progress: Progress = SILENT) -> Checked:
     """Load and validate; raise InvalidLeads when any lead has an error (warnings included in it)."""
-    return check_project(load_project(root, cache_dir, jobs), today)
+    return check_project(load_project(root, cache_dir, jobs, progress), today)
 
 
 def check_project(project: Project, today: date, scope: Scope | None = None) -> Checked:
@@ -68,7 +69,7 @@ def check_project(project: Project, today: date, scope: Scope | None = None) -> 
 
 def build(
     root: Path, out: Path, today: date, owner: str | None = None, split: bool = False,
-    cache_dir: Path | None = None, jobs: int | None = None,
+    cache_dir: Path | None = None, jobs: int | None = None, progress: Progress = SILENT,
 ) -> Checked:
     """Validate, compute, render in memory, then swap the new site in. The old site survives any failure.
 
@@ -79,7 +80,7 @@ def build(
         raise UsageError("--owner and --split cannot be used together")
     out = out.resolve()
     guard_output(root.resolve(), out)
-    project = load_project(root, cache_dir, jobs)
+    project = load_project(root, cache_dir, jobs, progress)
     if owner is not None:
         find_owner(project, owner)  # an unknown owner is a usage error even when some lead is invalid
     checked = check_project(project, today)
@@ -88,7 +89,7 @@ def build(
     if split:
         write_site(split_site(checked, today), out)
     else:
-        write_checked(checked, out, jobs)
+        write_checked(checked, out, jobs, progress)
     return checked
 
 
@@ -110,11 +111,11 @@ def render_checked(checked: Checked, cache: PageCache | None = None) -> dict[str
         raise ConfigError([template_problem(error, Path(checked.project.root), builtin_templates())]) from None
 
 
-def write_checked(checked: Checked, out: Path, jobs: int | None = None) -> None:
+def write_checked(checked: Checked, out: Path, jobs: int | None = None, progress: Progress = SILENT) -> None:
     """Render and write page by page (in ``jobs`` processes), never holding the whole site in memory."""
     try:
         plan = plan_site(checked.project, checked.figures, checked.problems, checked.scope)
-        write_site(lambda: render_data_files(plan), out, plan, jobs)
+        write_site(lambda: render_data_files(plan), out, plan, jobs, progress)
     except jinja2.TemplateError as error:
         raise ConfigError([template_problem(error, Path(checked.project.root), builtin_templates())]) from None
 
@@ -141,7 +142,7 @@ def guard_output(root: Path, out: Path) -> None:
 
 def write_site(
     files: Mapping[str, bytes] | Callable[[], Mapping[str, bytes]], out: Path,
-    plan: SitePlan | None = None, jobs: int | None = None,
+    plan: SitePlan | None = None, jobs: int | None = None, progress: Progress = SILENT,
 ) -> None:
     """Write into a sibling temporary directory, then swap it in with one rename.
 
@@ -163,7 +164,7 @@ def write_site(
             assert not callable(files), "a function for the other files comes with a plan"
             _put_all(writer, files)
         else:
-            _write_plan(writer, plan, files, jobs)
+            _write_plan(writer, plan, files, jobs, progress)
         _swap(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -215,7 +216,10 @@ def _same_bytes(path: Path, data: bytes) -> bool:
 _job: tuple[_Staging, SitePlan] | None = None
 
 
-def _write_plan(writer: _Staging, plan: SitePlan, files: Mapping[str, bytes] | Callable[[], Mapping[str, bytes]], jobs: int | None) -> None:
+def _write_plan(
+    writer: _Staging, plan: SitePlan, files: Mapping[str, bytes] | Callable[[], Mapping[str, bytes]], jobs: int | None,
+    progress: Progress = SILENT,
+) -> None:
     """Every page of ``plan`` plus ``files``; pages in worker processes when there are many.
 
     Pages do not depend on each other or on the order they are rendered in, so the site is the
@@ -227,6 +231,7 @@ def _write_plan(writer: _Staging, plan: SitePlan, files: Mapping[str, bytes] | C
     if workers <= 1:
         for task in tasks:
             _write_pages(writer, plan, task)
+            progress.update("wrote pages:", task[1], len(plan.pages))
         _put_all(writer, files() if callable(files) else files)
         return
     for name in sorted({template for _, template, _ in plan.pages}):
@@ -240,9 +245,13 @@ def _write_plan(writer: _Staging, plan: SitePlan, files: Mapping[str, bytes] | C
     _job = (writer, plan)
     try:
         with multiprocessing.get_context("fork").Pool(workers, initializer=_die_with_parent) as pool:
-            results = pool.map_async(_write_task, tasks, chunksize=1)
+            results = pool.imap(_write_task, tasks, chunksize=1)  # in order: the first error is always the same
             _put_all(writer, files() if callable(files) else files)
-            problems = [problem for problem in results.get() if problem is not None]
+            problems = []
+            for (_, end), problem in zip(tasks, results):
+                progress.update("wrote pages:", end, len(plan.pages))
+                if problem is not None:
+                    problems.append(problem)
     finally:
         _job = None
     if problems:

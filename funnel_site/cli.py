@@ -154,10 +154,12 @@ def _summary(problems: Sequence[Problem]) -> str:
 
 def run_build(args: argparse.Namespace) -> int:
     from funnel_site.build import InvalidLeads, build
+    from funnel_site.progress import Progress
 
     out = args.output if args.output is not None else args.dir / "_site"
     try:
-        checked = build(args.dir, out, args.today, owner=args.owner, split=args.split, cache_dir=_cache_dir(args), jobs=args.jobs)
+        with Progress() as progress:  # cleared before anything below is printed
+            checked = build(args.dir, out, args.today, owner=args.owner, split=args.split, cache_dir=_cache_dir(args), jobs=args.jobs, progress=progress)
     except InvalidLeads as error:
         _print_problems(error.problems)
         print(f"build failed: {_summary(error.problems)}; {out} was left unchanged", file=sys.stderr)
@@ -188,10 +190,12 @@ def run_policy(args: argparse.Namespace) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     from funnel_site.build import InvalidLeads, check
+    from funnel_site.progress import Progress
     from funnel_site.report_formats import FORMATS
 
     try:
-        checked = check(args.dir, args.today, _cache_dir(args), args.jobs)
+        with Progress() as progress:
+            checked = check(args.dir, args.today, _cache_dir(args), args.jobs, progress)
         problems, leads, code = checked.problems, len(checked.project.leads), EXIT_OK
     except InvalidLeads as error:
         problems, leads, code = error.problems, None, EXIT_INVALID

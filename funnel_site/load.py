@@ -12,6 +12,7 @@ from funnel_site.frontmatter import decode, split_lead
 from funnel_site.lead import parse_lead
 from funnel_site.model import Config, Lead, Project
 from funnel_site.parallel import parse_all
+from funnel_site.progress import SILENT, Progress
 from funnel_site.problems import ConfigError, Problem, sort_problems
 from funnel_site.strict_yaml import YamlError, parse_yaml
 
@@ -20,7 +21,7 @@ MAX_LEAD_BYTES = 2 * 1024 * 1024
 MAX_CONFIG_BYTES = 1024 * 1024
 
 
-def load_project(root: Path, cache_dir: Path | None = None, jobs: int | None = None) -> Project:
+def load_project(root: Path, cache_dir: Path | None = None, jobs: int | None = None, progress: Progress = SILENT) -> Project:
     """Read and validate a pipeline directory. Config problems raise ConfigError; lead problems are kept.
 
     ``cache_dir``: reuse (and update) the parsed leads cached there. ``jobs``: parsing processes
@@ -30,7 +31,7 @@ def load_project(root: Path, cache_dir: Path | None = None, jobs: int | None = N
     config = load_config(root)
     paths, problems = find_lead_files(root)
     leads: list[Lead] = []
-    for lead, lead_problems in read_leads(root, paths, config, cache_dir, jobs):
+    for lead, lead_problems in read_leads(root, paths, config, cache_dir, jobs, progress):
         problems.extend(lead_problems)
         if lead is not None:
             leads.append(lead)
@@ -156,19 +157,22 @@ def lead_id(path: str) -> str:
 
 
 def read_leads(
-    root: Path, paths: list[str], config: Config, cache_dir: Path | None, jobs: int | None,
+    root: Path, paths: list[str], config: Config, cache_dir: Path | None, jobs: int | None, progress: Progress = SILENT,
 ) -> list[tuple[Lead | None, list[Problem]]]:
     """Every lead file read and validated, in order; what the cache knows is not parsed again."""
     cache = LeadCache(cache_dir, config) if cache_dir is not None else None
     results: list[tuple[Lead | None, list[Problem]] | None] = []
     todo: list[tuple[int, str, bytes]] = []
-    for path in paths:
+    for number, path in enumerate(paths, start=1):
+        progress.update("read lead files:", number, len(paths))
         raw, problems = _read_bytes(root, path)
         cached = cache.get(entry_key(path, raw)) if cache is not None and raw is not None else None
         if raw is not None and cached is None:
             todo.append((len(results), path, raw))
         results.append(cached if raw is not None else (None, problems))
+    progress.update("parsing lead files:", 0, len(todo))
     parsed = parse_all(parse_lead_bytes, [(path, raw) for _, path, raw in todo], config, jobs, cache is not None)
+    progress.update("parsed lead files:", len(todo), len(todo))
     for (index, path, raw), (entry, blob) in zip(todo, parsed):
         results[index] = entry
         if cache is not None and blob is not None:
