@@ -19,6 +19,8 @@ from funnel_site.model import Config, Member, Stage
 
 DUE_SOON_DAYS = 14
 TOP_OPPORTUNITIES = 10
+TABLE_PAGE_SIZE = 500  # rows per page of the all-leads table: ~0.5 MB of HTML, quick to render and to read
+BOARD_COLUMN_CARDS = 50  # cards per board column; the rest are counted and linked to the table
 OPEN = ("active", "potential")
 _TRANSLITERATION = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "ae", "Ö": "oe", "Ü": "ue"})
 
@@ -58,6 +60,25 @@ class Column:
     leads: tuple[LeadFigures, ...]
     value: Decimal
     weighted: Decimal
+
+
+@dataclass(frozen=True)
+class TablePage:
+    """One page of the all-leads table: rows ``start`` to ``end`` (0-based, ``end`` excluded) of ``total``."""
+
+    number: int
+    count: int  # pages in all
+    start: int
+    end: int
+    total: int
+
+    @property
+    def path(self) -> str:
+        return table_page_path(self.number)
+
+    @property
+    def numbers(self) -> range:
+        return range(1, self.count + 1)
 
 
 @dataclass(frozen=True)
@@ -134,6 +155,25 @@ def board(figures: Figures, config: Config) -> list[Column]:
         )
         columns.append(Column(stage, tuple(leads), _sum(f.value for f in leads), _sum(f.weighted for f in leads)))
     return columns
+
+
+def capped(leads: Sequence[LeadFigures], limit: int = BOARD_COLUMN_CARDS) -> tuple[LeadFigures, ...]:
+    """The ``limit`` largest by weighted value, kept in their given order (a short column stays as it is)."""
+    if len(leads) <= limit:
+        return tuple(leads)
+    largest = sorted(range(len(leads)), key=lambda i: (-(leads[i].weighted or 0), leads[i].lead.id))[:limit]
+    return tuple(leads[i] for i in sorted(largest))
+
+
+def table_page_path(number: int) -> str:
+    """``leads.html`` for the first page (the address every link uses), ``leads-2.html`` … after it."""
+    return "leads.html" if number == 1 else f"leads-{number}.html"
+
+
+def table_pages(total: int, size: int = TABLE_PAGE_SIZE) -> list[TablePage]:
+    """The pages of a table of ``total`` rows; an empty table still has its first page."""
+    count = max(1, -(-total // size))
+    return [TablePage(n + 1, count, n * size, min(total, (n + 1) * size), total) for n in range(count)]
 
 
 def follow_ups(leads: Iterable[LeadFigures], today: date, days: int = DUE_SOON_DAYS) -> list[LeadFigures]:

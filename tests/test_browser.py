@@ -216,3 +216,101 @@ def test_screenshots_of_overview_and_lead_page(browser: Any, tmp_path_factory: p
         assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{name} scrolls sideways at {width}px"
     assert watch.clean(), watch
     ctx.close()
+
+
+@pytest.fixture(scope="session")
+def big_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """1,101 leads: three table pages, and a board column longer than its cap."""
+    from test_render import many_leads
+
+    root = write_project(tmp_path_factory.mktemp("big") / "pipeline", many_leads(1100), BASE_CONFIG)
+    out = root.parent / "site"
+    build(root, out, _today())
+    return out
+
+
+@pytest.fixture(scope="session")
+def big_server(big_site: Path) -> Iterator[str]:
+    yield from serve(big_site)
+
+
+def _row_ids(page: Any) -> list[str]:
+    hrefs = page.locator("#lead-table tbody th a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    return [href.removeprefix("leads/").removesuffix(".html") for href in hrefs]
+
+
+def test_without_javascript_every_lead_is_reachable_through_the_page_links(browser: Any, big_site: Path) -> None:
+    ctx = browser.new_context(java_script_enabled=False)
+    page, watch = watched_page(ctx)
+    page.goto((big_site / "leads.html").as_uri())
+    seen: list[str] = []
+    while True:
+        assert page.locator("#lead-filters").is_hidden()
+        seen += _row_ids(page)
+        following = page.locator("#table-pages a[rel=next]")
+        if following.count() == 0:
+            break
+        following.click()
+    assert page.url.endswith("/leads-3.html")
+    assert page.locator("#table-pages p").inner_text() == "Rows 1,001–1,101 of 1,101"
+    assert sorted(seen) == sorted([f"deal-{i:04d}" for i in range(1100)] + ["needle"])
+    assert watch.clean(), watch
+    ctx.close()
+
+
+def test_filtering_and_sorting_reach_leads_on_every_page(context: Any, big_server: str) -> None:
+    page, watch = watched_page(context)
+    page.goto(f"{big_server}/leads.html")
+    count = page.locator("#lead-count")
+    assert count.inner_text() == "1101 of 1101 leads" and len(_row_ids(page)) == 500
+    assert page.locator("#table-pages").is_visible()
+    page.fill("input[name=q]", "zeppelin")  # the last lead of the last page
+    assert _row_ids(page) == ["needle"] and count.inner_text() == "1 of 1101 leads"
+    assert page.locator("#table-pages").is_hidden()
+    page.fill("input[name=q]", "")
+    page.select_option("select[name=status]", "lost")
+    assert count.inner_text() == "111 of 1101 leads" and len(_row_ids(page)) == 111  # 110 deals and the needle
+    page.get_by_role("button", name="Reset").click()
+    assert len(_row_ids(page)) == 500 and page.locator("#table-pages").is_visible()
+    page.locator("#lead-table thead th").nth(5).get_by_role("button").click()  # value, ascending, over all pages
+    assert _row_ids(page)[:2] == ["needle", "deal-0000"] and len(_row_ids(page)) == 500
+    page.locator("#show-more button").click()
+    ids = _row_ids(page)
+    assert len(ids) == 1000 and ids[-1] == "deal-0998"
+    assert page.locator("#show-more").is_visible()
+    assert watch.clean(), watch
+
+
+def test_rows_built_by_the_script_equal_the_pages_rows(context: Any, big_site: Path) -> None:
+    page, watch = watched_page(context)
+    page.goto((big_site / "leads-3.html").as_uri())
+    cells = "#lead-table tbody tr:last-child > *"
+    on_page = page.locator(cells).evaluate_all("cells => cells.map(c => [c.tagName, c.className, c.dataset.sort, c.innerHTML.trim()])")
+    page.goto((big_site / "leads.html").as_uri())
+    page.fill("input[name=q]", "zeppelin needle")
+    built = page.locator(cells).evaluate_all("cells => cells.map(c => [c.tagName, c.className, c.dataset.sort, c.innerHTML.trim()])")
+    assert built == on_page and len(built) == 12
+    page.fill("input[name=q]", "deal 0003")  # a lead with badges, tags left empty
+    assert _row_ids(page) == ["deal-0003"]
+    assert watch.clean(), watch
+
+
+def test_board_shows_or_counts_every_active_lead_and_links_to_the_filtered_table(context: Any, big_server: str, big_site: Path) -> None:
+    page, watch = watched_page(context)
+    page.goto(f"{big_server}/board.html")
+    shown = page.locator(".card[data-lead]").evaluate_all("cards => cards.map(c => c.dataset.lead)")
+    counted = [int(text.split()[1]) for text in page.locator(".column .more a").all_inner_texts()]
+    assert len(shown) == 100 and sum(counted) + len(shown) == len(_active_ids(big_site))
+    page.get_by_role("link", name="and 390 more in the table").click()
+    assert page.url.endswith("/leads.html#status=active&stage=offer")
+    page.wait_for_load_state("load")
+    assert page.locator("select[name=stage]").input_value() == "offer"
+    assert page.locator("#lead-count").inner_text() == "440 of 1101 leads"
+    assert watch.clean(), watch
+
+
+@pytest.mark.parametrize("page_path", ["leads.html", "leads-2.html", "board.html"])
+def test_axe_finds_no_serious_violation_on_long_lists(context: Any, big_server: str, page_path: str) -> None:
+    page, _ = watched_page(context)
+    page.goto(f"{big_server}/{page_path}")
+    assert serious_violations(page, axe_source()) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -15,7 +16,7 @@ from babel.messages.pofile import read_po
 from conftest import TODAY, lead
 from funnel_site.notes import render_notes, safe_url
 from funnel_site.render import builtin_templates
-from funnel_site.views import company_slugs
+from funnel_site.views import capped, company_slugs, table_pages
 
 ACME = lead(
     title="Website relaunch", owner="anna", status="active", stage="offer", value=12000,
@@ -278,3 +279,115 @@ def test_notes_render_markdown_without_raw_html_and_with_safe_links() -> None:
         "<table>\n<thead>\n<tr>\n<th>a</th>\n<th class=\"align-right\">b</th>\n</tr>\n</thead>\n"
         "<tbody>\n<tr>\n<td>1</td>\n<td class=\"align-right\">2</td>\n</tr>\n</tbody>\n</table>\n"
     )
+
+
+def many_leads(count: int) -> dict[str, str | bytes]:
+    """``count`` leads: three in five active (two thirds of them in "offer"), then ideas, won and lost ones.
+
+    The last one, ``needle``, is a lost lead: in the table's order it sits on the last page.
+    """
+    files: dict[str, str | bytes] = {}
+    for i in range(count):
+        common = {"title": f"Deal {i:04d}", "owner": ("anna", "ben")[i % 2], "value": 1000 + 7 * i, "created": "2026-06-01", "company": f"Firm {i % 40:02d}"}
+        kind = i % 5
+        if kind < 3:
+            extra = {"status": "active", "stage": "negotiation" if i % 3 == 0 else "offer", "expected_close": f"2027-01-{1 + i % 28:02d}"}
+        elif kind == 3:
+            extra = {"status": "potential", "follow_up": "2027-02-01"}
+        else:
+            extra = {"status": ("won", "lost")[i % 2], "closed_on": "2026-10-01", "reason": "price"}
+        files[f"leads/deal-{i:04d}.md"] = lead(**common, **extra)
+    files["leads/needle.md"] = lead(title="Zeppelin needle", owner="ben", status="lost", closed_on="2026-09-01", reason="price", value=1, created="2026-06-01", company="Needle GmbH")
+    return files
+
+
+@pytest.fixture(scope="module")
+def big_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from datetime import date
+
+    from conftest import write_project
+    from funnel_site.build import build as build_site
+
+    root = write_project(tmp_path_factory.mktemp("big") / "pipeline", many_leads(1100))
+    build_site(root, root.parent / "site", date.fromisoformat(TODAY))
+    return root.parent / "site"
+
+
+def test_table_pages_and_board_caps_are_counted_right() -> None:
+    assert [(p.path, p.start, p.end) for p in table_pages(0)] == [("leads.html", 0, 0)]
+    assert [(p.path, p.start, p.end) for p in table_pages(500)] == [("leads.html", 0, 500)]
+    assert [(p.path, p.start, p.end, p.count) for p in table_pages(1001)] == [
+        ("leads.html", 0, 500, 3), ("leads-2.html", 500, 1000, 3), ("leads-3.html", 1000, 1001, 3),
+    ]
+
+
+def test_a_long_table_is_split_into_linked_pages_holding_every_lead_once(big_site: Path) -> None:
+    pages = {p.name: p.read_text(encoding="utf-8") for p in big_site.glob("leads*.html")}
+    assert sorted(pages) == ["leads-2.html", "leads-3.html", "leads.html"]
+    ids = []
+    for name in ("leads.html", "leads-2.html", "leads-3.html"):
+        ids += re.findall(r'<th scope="row" data-sort="[^"]*"><a href="leads/([^"]+)\.html">', pages[name])
+    assert sorted(ids) == sorted([f"deal-{i:04d}" for i in range(1100)] + ["needle"])
+    assert ids[-1] == "needle"  # lost, the smallest value: last in the documented order
+    assert "<p>Rows 501–1,000 of 1,101</p>" in pages["leads-2.html"]
+    assert '<li><a href="leads.html" rel="prev">Previous</a></li>' in pages["leads-2.html"]
+    assert '<li><a href="leads-3.html" rel="next">Next</a></li>' in pages["leads-2.html"]
+    assert '<a href="leads-2.html" aria-current="page" aria-label="Page 2">2</a>' in pages["leads-2.html"]
+    assert 'rel="next"' not in pages["leads-3.html"] and 'rel="prev"' not in pages["leads.html"]
+    assert '<p class="hint" id="lead-count" aria-live="polite" data-template="{shown} of {total} leads">1101 leads</p>' in pages["leads-3.html"]
+    for html in pages.values():
+        assert re.findall(r"<script[^>]*>", html) == ['<script src="leads-data.js">', '<script src="assets/leads-table.js">']
+
+
+def test_the_table_data_script_holds_every_lead_as_text(big_site: Path) -> None:
+    script = (big_site / "leads-data.js").read_text(encoding="utf-8")
+    assert script.startswith("window.funnelLeads = {") and script.endswith("};\n")
+    rows = json.loads(script.removeprefix("window.funnelLeads = ").removesuffix(";\n"))["rows"]
+    assert len(rows) == 1101
+    assert rows[-1] == [
+        ["lost", "", "ben", "", []],
+        [
+            ["Zeppelin needle", ["a", "leads/needle.html", "Zeppelin needle"]],
+            ["Needle GmbH", ["a", "companies/needle-gmbh.html", "Needle GmbH"]],
+            ["lost", ["span", "badge status-lost", "Lost"]], [-1, "–"], ["Ben Ott", ["a", "owners/ben.html", "Ben Ott"]],
+            [1.0, "€1"], [0.0, "0%"], [-1, "–"], ["2026-09-01", "Sep 1, 2026"], ["", "–"], ["", "–"], [""],
+        ],
+    ]
+
+
+def test_hostile_values_in_the_table_data_stay_text(make_project: Callable[..., Path]) -> None:
+    from datetime import date
+
+    from funnel_site import figures as compute_figures
+    from funnel_site.load import load_project
+    from funnel_site.render import plan_site
+
+    project = load_project(make_project({"leads/evil.md": HOSTILE, **many_leads(500)}))
+    plan = plan_site(project, compute_figures.compute(project, date.fromisoformat(TODAY)), [])
+    index = [path for path, _, _ in plan.pages].index("leads-data.js")
+    script = plan.render(index)[1].decode()
+    assert "<" not in script and ">" not in script and "&" not in script
+    data = json.loads(script.removeprefix("window.funnelLeads = ").removesuffix(";\n"))
+    evil = next(row for row in data["rows"] if row[1][0][0] == HOSTILE_TEXT)
+    assert evil[1][0][1] == ["a", "leads/evil.html", HOSTILE_TEXT]
+
+
+def test_a_long_board_column_shows_the_largest_leads_and_counts_the_rest(big_site: Path) -> None:
+    board = (big_site / "board.html").read_text(encoding="utf-8")
+    offer = board.split('<h2 id="stage-2">')[1].split("</section>")[0]
+    assert offer.startswith('Offer <span class="count">440</span></h2>')
+    assert offer.count('<li class="card') == 50
+    assert '<p class="more"><a href="leads.html#status=active&amp;stage=offer">and 390 more in the table</a></p>' in offer
+    shown = re.findall(r'data-lead="deal-(\d+)"', offer)
+    offer_ids = [i for i in range(1100) if i % 5 < 3 and i % 3 != 0]
+    assert sorted(map(int, shown)) == offer_ids[-50:]  # the largest values (7 € more per number)
+    lead_column = board.split('<h2 id="stage-1">')[1].split("</section>")[0]
+    assert "No leads in this stage." in lead_column and 'class="more"' not in lead_column
+
+
+def test_capped_keeps_the_column_order() -> None:
+    from types import SimpleNamespace
+
+    leads = [SimpleNamespace(weighted=w, lead=SimpleNamespace(id=str(i))) for i, w in enumerate([5, 1, 9, None, 7])]
+    assert [f.lead.id for f in capped(leads, 3)] == ["0", "2", "4"]  # type: ignore[arg-type]
+    assert capped(leads, 5) == tuple(leads)  # type: ignore[arg-type]

@@ -1,63 +1,140 @@
-// All leads: instant filter and sort. The table is complete without this script; it only hides
-// rows and reorders them. Data comes from data- attributes on the rows and cells (works from file://).
+// All leads: instant filter and sort. The table is complete without this script (one page, or pages linked
+// from each other); the script only chooses and orders rows. On one page the rows are the page's own (their
+// data- attributes); when the table spans pages, leads-data.js (loaded before this, works from file://) holds
+// every lead, and a filter or sort shows matching rows from all pages, built with textContent only.
+// The address may preselect filters: leads.html#status=active&stage=offer (the board links so).
 (function () {
   "use strict";
   var table = document.getElementById("lead-table");
   var form = document.getElementById("lead-filters");
   if (!table || !form) { return; }
+  var STEP = 500;  // rows added per "Show more"
   var body = table.tBodies[0];
-  var rows = Array.prototype.slice.call(body.rows);
+  var headers = Array.prototype.slice.call(table.tHead.rows[0].cells);
+  var pageRows = Array.prototype.slice.call(body.rows);
+  var data = window.funnelLeads;
+  var records = data ? data.rows.map(fromData) : pageRows.map(fromRow);
   var count = document.getElementById("lead-count");
   var noMatch = document.getElementById("no-match");
+  var more = document.getElementById("show-more");
+  var pagers = Array.prototype.slice.call(document.querySelectorAll(".pager"));
   var controls = Array.prototype.slice.call(form.querySelectorAll("[data-filter]"));
   var collator = new Intl.Collator(document.documentElement.lang || undefined, { numeric: true, sensitivity: "base" });
-  var texts = rows.map(function (row) { return row.textContent.replace(/\s+/g, " ").toLowerCase(); });
-  var tags = rows.map(function (row) {
-    try { return JSON.parse(row.getAttribute("data-tags") || "[]"); } catch (e) { return []; }
-  });
+  var sorted = null;  // records in the chosen column's order, or null for the table's own order
+  var limit = STEP;
 
-  function matches(index) {
-    var row = rows[index];
+  function fromRow(row) {
+    var tags;
+    try { tags = JSON.parse(row.getAttribute("data-tags") || "[]"); } catch (e) { tags = []; }
+    return {
+      row: row, cells: null, tags: tags,
+      text: row.textContent.replace(/\s+/g, " ").toLowerCase(),
+      status: row.getAttribute("data-status"), stage: row.getAttribute("data-stage"),
+      owner: row.getAttribute("data-owner"), source: row.getAttribute("data-source"),
+      keys: Array.prototype.map.call(row.cells, function (cell) { return cell.getAttribute("data-sort") || ""; })
+    };
+  }
+
+  function fromData(item) {
+    var filters = item[0];
+    var cells = item[1];
+    var words = [];
+    cells.forEach(function (cell) {
+      cell.slice(1).forEach(function (node) { words.push(typeof node === "string" ? node : node[2]); });
+    });
+    return {
+      row: null, cells: cells, tags: filters[4],
+      text: words.join(" ").replace(/\s+/g, " ").toLowerCase(),
+      status: filters[0], stage: filters[1], owner: filters[2], source: filters[3],
+      keys: cells.map(function (cell) { return String(cell[0]); })
+    };
+  }
+
+  function build(record) {
+    var row = document.createElement("tr");
+    record.cells.forEach(function (cell, column) {
+      var element = document.createElement(column === 0 ? "th" : "td");
+      if (column === 0) { element.setAttribute("scope", "row"); }
+      if (headers[column].classList.contains("num")) { element.className = "num"; }
+      element.setAttribute("data-sort", String(cell[0]));
+      cell.slice(1).forEach(function (node) {
+        if (typeof node === "string") { element.appendChild(document.createTextNode(node)); return; }
+        var child = document.createElement(node[0] === "a" ? "a" : "span");
+        if (node[0] === "a") { child.setAttribute("href", node[1]); } else { child.className = node[1]; }
+        child.textContent = node[2];
+        element.appendChild(child);
+      });
+      row.appendChild(element);
+    });
+    return row;
+  }
+
+  function matches(record) {
     return controls.every(function (control) {
       var wanted = control.value;
       if (!wanted) { return true; }
       var key = control.getAttribute("data-filter");
-      if (key === "text") { return texts[index].indexOf(wanted.trim().toLowerCase()) !== -1; }
-      if (key === "tag") { return tags[index].indexOf(wanted) !== -1; }
-      return row.getAttribute("data-" + key) === wanted;
+      if (key === "text") { return record.text.indexOf(wanted.trim().toLowerCase()) !== -1; }
+      if (key === "tag") { return record.tags.indexOf(wanted) !== -1; }
+      return record[key] === wanted;
     });
   }
 
+  function show(rows) {
+    var fragment = document.createDocumentFragment();
+    rows.forEach(function (row) { fragment.appendChild(row); });
+    body.textContent = "";
+    body.appendChild(fragment);
+  }
+
   function update() {
-    var shown = 0;
-    rows.forEach(function (row, index) {
-      var visible = matches(index);
-      row.hidden = !visible;
-      if (visible) { shown += 1; }
-    });
-    noMatch.hidden = shown !== 0;
+    var filtering = controls.some(function (control) { return control.value; });
+    var found = (sorted || records).filter(matches);
     count.textContent = count.getAttribute("data-template")
-      .replace("{shown}", String(shown)).replace("{total}", String(rows.length));
+      .replace("{shown}", String(found.length)).replace("{total}", String(records.length));
+    noMatch.hidden = found.length !== 0;
+    if (data && !filtering && !sorted) {  // nothing chosen: this page of the table, as without the script
+      show(pageRows);
+      more.hidden = true;
+      pagers.forEach(function (pager) { pager.hidden = false; });
+      return;
+    }
+    var shown = data ? found.slice(0, limit) : found;
+    show(shown.map(function (record) { return record.row || (record.row = build(record)); }));
+    if (more) { more.hidden = shown.length === found.length; }
+    pagers.forEach(function (pager) { pager.hidden = true; });
   }
 
   function sortBy(header, column) {
     var type = header.getAttribute("data-type");
     var ascending = header.getAttribute("aria-sort") !== "ascending";
-    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (cell) { cell.setAttribute("aria-sort", "none"); });
+    headers.forEach(function (cell) { cell.setAttribute("aria-sort", "none"); });
     header.setAttribute("aria-sort", ascending ? "ascending" : "descending");
-    var keyed = rows.map(function (row, index) {
-      var raw = row.cells[column].getAttribute("data-sort") || "";
-      return { row: row, index: index, key: type === "number" ? parseFloat(raw) : raw };
+    var keyed = records.map(function (record, index) {
+      var raw = record.keys[column];
+      return { record: record, index: index, key: type === "number" ? parseFloat(raw) : raw };
     });
     keyed.sort(function (a, b) {
       var order = type === "number" ? a.key - b.key : collator.compare(a.key, b.key);
       if (type !== "number" && (a.key === "") !== (b.key === "")) { return a.key === "" ? 1 : -1; }
       return (ascending ? order : -order) || a.index - b.index;
     });
-    keyed.forEach(function (item) { body.appendChild(item.row); });
+    sorted = keyed.map(function (item) { return item.record; });
+    limit = STEP;
+    update();
   }
 
-  Array.prototype.forEach.call(table.tHead.rows[0].cells, function (header, column) {
+  function fromAddress() {
+    var wanted = new URLSearchParams(window.location.hash.slice(1));
+    controls.forEach(function (control) {
+      var value = wanted.get(control.name);
+      if (value === null) { return; }
+      var known = control.tagName !== "SELECT" || Array.prototype.some.call(control.options, function (o) { return o.value === value; });
+      if (known) { control.value = value; }
+    });
+  }
+
+  headers.forEach(function (header, column) {
     var button = document.createElement("button");
     button.type = "button";
     while (header.firstChild) { button.appendChild(header.firstChild); }
@@ -65,10 +142,19 @@
     header.setAttribute("aria-sort", "none");
     button.addEventListener("click", function () { sortBy(header, column); });
   });
-  form.addEventListener("input", update);
-  form.addEventListener("change", update);
+  function changed() { limit = STEP; update(); }
+  form.addEventListener("input", changed);
+  form.addEventListener("change", changed);
   form.addEventListener("submit", function (event) { event.preventDefault(); });
-  form.addEventListener("reset", function () { window.setTimeout(update, 0); });
+  form.addEventListener("reset", function () {
+    if (data) {  // back to this page of the table; on a single page the rows keep their order, as they always did
+      sorted = null;
+      headers.forEach(function (cell) { cell.setAttribute("aria-sort", "none"); });
+    }
+    window.setTimeout(changed, 0);
+  });
+  if (more) { more.querySelector("button").addEventListener("click", function () { limit += STEP; update(); }); }
   form.hidden = false;
+  fromAddress();
   update();
 }());

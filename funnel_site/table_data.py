@@ -1,0 +1,97 @@
+"""The all-leads table as data for ``leads-data.js``: what the table's script filters and sorts across every page.
+
+A row is ``[filters, cells]``: ``filters`` is ``[status, stage, owner, source, tags]`` and each of the twelve
+cells is ``[sort key, node, …]`` where a node is a text or ``["a", href, text]`` / ``["span", class, text]``.
+The cells hold the same texts, links and sort keys as the rows of ``leads.html``; the script builds its rows
+from them with ``textContent`` only.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Callable, Iterable, Mapping
+from urllib.parse import quote
+
+import jinja2
+from markupsafe import Markup
+
+from funnel_site.figures import LeadFigures
+
+OPEN = ("active", "potential")
+Node = str | list[str]
+# Plain JSON is a JavaScript expression; these are escaped anyway so the file never holds markup.
+_ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_./~-]*")
+
+
+def leads_script(
+    env: jinja2.Environment, rows: Iterable[LeadFigures], stage_order: Mapping[str, int], currency: str, labels: Mapping[str, str],
+) -> Markup:
+    """``window.funnelLeads = {"rows": [...]};`` for ``rows`` in table order.
+
+    ``env`` gives the page helpers and filters the table's template uses; ``labels`` the translated badge
+    and status texts (keys ``overdue``, ``stale``, ``qualified`` and every status).
+    """
+    cells = _Cells(env, stage_order, currency, labels)
+    data = {"rows": [[_filters(f), cells(f)] for f in rows]}
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    for raw, escaped in _ESCAPES:
+        text = text.replace(raw, escaped)  # str.replace per character: far quicker than str.translate on megabytes
+    return Markup(f"window.funnelLeads = {text};")  # the template ends the line
+
+
+def _filters(f: LeadFigures) -> list[Any]:
+    lead = f.lead
+    return [lead.status, lead.stage or "", lead.owner, lead.source or "", list(lead.tags)]
+
+
+class _Cells:
+    def __init__(self, env: jinja2.Environment, stage_order: Mapping[str, int], currency: str, labels: Mapping[str, str]) -> None:
+        self.money: Callable[..., str] = env.filters["money"]
+        self.percent: Callable[..., str] = env.filters["percent"]
+        self.date: Callable[..., str] = env.filters["date"]
+        self.page_url, self.company_url, self.owner_url = (env.globals[name] for name in ("page_url", "company_url", "owner_url"))
+        self.member, self.stage = env.globals["member"], env.globals["stage"]
+        self.currency = currency
+        self.stage_order = stage_order
+        self.labels = {key: Markup(text).unescape() for key, text in labels.items()}  # texts, not markup
+
+    def __call__(self, f: LeadFigures) -> list[list[Any]]:
+        lead = f.lead
+        active, open_ = lead.status == "active", lead.status in OPEN
+        when = lead.closed_on or lead.expected_close
+        member = self.member(lead.owner)
+        owner_name = member.name if member else lead.owner
+        stage = self.stage(lead.stage)
+        return [
+            [lead.title, ["a", _href(self.page_url(lead)), lead.title], *self._badges(f)],
+            [lead.company or "", ["a", _href(self.company_url(lead.company)), lead.company] if lead.company else "–"],
+            [lead.status, ["span", f"badge status-{lead.status}", self.labels.get(lead.status, lead.status)]],
+            [self.stage_order.get(lead.stage or "", -1), stage.name if stage else (lead.stage or "–")],
+            [owner_name, ["a", _href(self.owner_url(member.id)), member.name] if member else lead.owner],
+            [_number(f.value), self.money(f.value, self.currency, False)],
+            [_number(f.probability), self.percent(f.probability)],
+            [_number(f.weighted) if active else -1, self.money(f.weighted, self.currency, False) if active else "–"],
+            [when.isoformat() if when else "", self.date(when)],
+            [lead.follow_up.isoformat() if lead.follow_up and open_ else "", self.date(lead.follow_up) if open_ else "–"],
+            [lead.source or "", lead.source or "–"],
+            [" ".join(lead.tags), *[node for tag in lead.tags for node in (["span", "tag", tag], " ")]],
+        ]
+
+    def _badges(self, f: LeadFigures) -> list[Node]:
+        found: list[Node] = []
+        for shown, css, key in ((f.follow_up_overdue, "badge warn", "overdue"), (f.stale, "badge stale", "stale"),
+                                (f.qualified and f.lead.status in OPEN, "badge ok", "qualified")):
+            if shown:
+                found += [" ", ["span", css, self.labels[key]]]
+        return found
+
+
+def _href(path: str) -> str:
+    """The table's pages sit at the site root, so a site path is the href (quoted as ``link()`` does)."""
+    return path if _PLAIN_PATH.fullmatch(path) else quote(path, safe="/")
+
+
+def _number(value: Any) -> float:
+    return -1 if value is None else float(value)
