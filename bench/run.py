@@ -228,9 +228,11 @@ def table(rows: list[Row]) -> str:
         digits = 3 if statistics.median(walls) < 1 else 2
         cpu = statistics.median(s.cpu for s in row.samples)
         rss = max(s.rss_kib for s in row.samples) / 1024
-        ratio = f"{fmt_range(row.ratios, '×')} {row.ratio_of}" if row.ratios else ""
-        lines.append(f"| {row.size} | {row.name} | {fmt_range(walls, ' s', digits)} | {cpu:.{digits}f} s "
-                     f"| {rss:.0f} MiB | {ratio} | {len(walls)} |")
+        ratio = f"{fmt_range(row.ratios, '×')} {row.ratio_of}" if row.ratios else row.note
+        in_process = all(s.rss_kib == 0 for s in row.samples)  # timed inside one process: no cpu/RSS of its own
+        cpu_text, rss_text = ("–", "–") if in_process else (f"{cpu:.{digits}f} s", f"{rss:.0f} MiB")
+        lines.append(f"| {row.size} | {row.name} | {fmt_range(walls, ' s', digits)} | {cpu_text} "
+                     f"| {rss_text} | {ratio} | {len(walls)} |")
     return "\n".join(lines)
 
 
