@@ -267,7 +267,10 @@ def render_site_cached(project: Project, figures: Figures, warnings: Iterable[Pr
 
 def _has_overrides(project_root: Path) -> bool:
     """A pipeline's own template may show other leads on a lead page, so nothing is reused then."""
-    return any((project_root / "templates").glob("**/*.html"))
+    own = project_root / "templates"
+    if own.is_dir() and own.resolve() == builtin_templates().resolve():  # this repository's example pipeline
+        return False
+    return any(own.glob("**/*.html"))
 
 
 def _page_keys(plan: SitePlan, figures: Figures) -> dict[str, Any]:
