@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from browser_support import ARGS, CHROMIUM, SCREENSHOTS, axe_source, serious_violations, serve, watched_page
 from conftest import BASE_CONFIG, TODAY, write_project
@@ -270,7 +270,8 @@ def test_filtering_and_sorting_reach_leads_on_every_page(context: Any, big_serve
     page.fill("input[name=q]", "")
     page.select_option("select[name=status]", "lost")
     assert count.inner_text() == "111 of 1101 leads" and len(_row_ids(page)) == 111  # 110 deals and the needle
-    page.get_by_role("button", name="Reset").click()
+    page.get_by_role("button", name="Reset").click()  # the script re-filters after the form's fields are reset
+    expect(page.locator("#lead-count")).to_have_text("1101 of 1101 leads")
     assert len(_row_ids(page)) == 500 and page.locator("#table-pages").is_visible()
     page.locator("#lead-table thead th").nth(5).get_by_role("button").click()  # value, ascending, over all pages
     assert _row_ids(page)[:2] == ["needle", "deal-0000"] and len(_row_ids(page)) == 500
