@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import glob
 import multiprocessing
 import os
 import shutil
@@ -315,7 +316,12 @@ def _swap(staging: Path, out: Path) -> None:
     except OSError:
         old.rmdir()
         raise
-    os.rename(staging, out)
+    try:
+        os.rename(staging, out)
+    except OSError:
+        os.rename(old / "site", out)  # put the previous site back: a failed build leaves it untouched
+        old.rmdir()
+        raise
     shutil.rmtree(old, ignore_errors=True)
 
 
@@ -332,7 +338,8 @@ def _exchange(a: Path, b: Path) -> bool:
 
 def _remove_leftovers(out: Path) -> None:
     """A build killed mid-way leaves a staging directory behind; the next build removes it."""
-    for pattern in (f".{out.name}.tmp-*", f".{out.name}.old-*"):
+    name = glob.escape(out.name)  # `-o 'site[1]'` must match its own leftovers and nobody else's
+    for pattern in (f".{name}.tmp-*", f".{name}.old-*"):
         for leftover in out.parent.glob(pattern):
             shutil.rmtree(leftover, ignore_errors=True)
 

@@ -50,6 +50,9 @@ class DevSession:
     files: dict[str, bytes] = field(default_factory=dict)  # what is on disk in `out`
     pages: PageCache = field(default_factory=dict)  # rendered pages and what they showed
 
+    def __post_init__(self) -> None:
+        self.root = self.root.resolve()  # watchfiles reports paths under the resolved root
+
     def full_build(self) -> Outcome:
         """Read everything again (start-up, config or template change)."""
         try:
@@ -58,10 +61,12 @@ class DevSession:
             self.project = None
             return Outcome(list(error.problems))
         self.leads = {lead.path: lead for lead in project.leads}
-        self.lead_problems = {}
         self.pages = {}  # config or templates may have changed: nothing rendered before is reused
+        _, scan_problems = find_lead_files(self.root)
+        self.lead_problems = {}
         for problem in project.problems:
-            self.lead_problems.setdefault(problem.path, []).append(problem)
+            if problem not in scan_problems:  # those are found afresh by every apply()
+                self.lead_problems.setdefault(problem.path, []).append(problem)
         self.project = project
         return self._publish()
 
@@ -73,6 +78,7 @@ class DevSession:
             return self.full_build()
         paths, file_problems = find_lead_files(self.root)
         known = set(paths)
+        self.lead_problems = {path: found for path, found in self.lead_problems.items() if path in known}
         # A file saved into a folder that was just created can beat the watch on that folder;
         # whatever is on disk but not yet in memory is read too.
         unseen = {p for p in known if p not in self.leads and p not in self.lead_problems}
@@ -108,7 +114,8 @@ class DevSession:
         return Outcome([], written, removed)
 
     def _relative(self, path: Path) -> str | None:
+        """The path as the pipeline names it; not resolved, so a symlinked lead keeps its own name."""
         try:
-            return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
+            return Path(path).relative_to(self.root).as_posix()
         except ValueError:
             return None

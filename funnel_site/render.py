@@ -274,18 +274,24 @@ def _has_overrides(project_root: Path) -> bool:
 
 
 def _page_keys(plan: SitePlan, figures: Figures) -> dict[str, Any]:
-    """What each reusable page shows (its bytes depend on nothing else while config and templates stay)."""
+    """What each reusable page shows (its bytes depend on nothing else while config and templates stay).
+
+    Keys are ``repr`` strings: ``==`` would call ``1``, ``True`` and ``1.0`` equal, which print differently.
+    """
     company_url: Callable[[str], str] = plan.env.globals["company_url"]
+
+    def shown(f: Any) -> tuple[Any, str | None]:  # a lead as a page shows it: with its company link
+        return f, company_url(f.lead.company) if f.lead.company else None
+
     by_owner: dict[str, list[Any]] = {}
     for f in figures.leads:
-        by_owner.setdefault(f.lead.owner, []).append(f)
+        by_owner.setdefault(f.lead.owner, []).append(shown(f))
     keys: dict[str, Any] = {}
     for path, template, extra in plan.pages:
         if template == "lead.html":
-            company = extra["lead"].company
-            keys[path] = (extra["lf"], company_url(company) if company else None)
+            keys[path] = repr(shown(extra["lf"]))
         elif template == "company.html":
-            keys[path] = extra["company"]
+            keys[path] = repr(extra["company"])
         elif template == "owner.html":
-            keys[path] = (extra["owner"], tuple(by_owner.get(extra["owner"].member.id, ())))
+            keys[path] = repr((extra["owner"], by_owner.get(extra["owner"].member.id, [])))
     return keys

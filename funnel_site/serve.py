@@ -119,7 +119,8 @@ def watch_changes(root: Path, stop: threading.Event, say: Callable[[str], None])
     import watchfiles
 
     def relevant(change: watchfiles.Change, path: str) -> bool:
-        relative = Path(path).resolve().relative_to(root.resolve()).as_posix() if Path(path).is_relative_to(root) else ""
+        # Not resolved: a symlink under leads/ is reported under its own name (and must not kill the watcher).
+        relative = Path(path).relative_to(root).as_posix() if Path(path).is_relative_to(root) else ""
         return watchfiles.DefaultFilter()(change, path) and (
             relative == "config.yaml" or relative.startswith(("leads/", "templates/")) or relative in ("leads", "templates")
         )

@@ -197,3 +197,32 @@ def test_a_failing_swap_keeps_the_old_site_and_removes_the_staging_directory(tmp
     assert result.err == f"funnel-site: error: cannot write {out}: Input/output error; the previous site was left unchanged\n"
     assert snapshot(out) == before
     assert leftovers(out) == []
+
+
+def test_leftovers_of_an_output_with_glob_characters_are_removed(make_project, run_cli, tmp_path: Path) -> None:
+    from conftest import TODAY as today, lead as make_lead
+
+    root = make_project({"leads/a.md": make_lead(title="A", owner="anna", stage="offer", value=1, expected_close="2026-12-01", next_step="x")})
+    out, neighbour = tmp_path / "site[1]", tmp_path / ".site1.tmp-busy"
+    (tmp_path / ".site[1].tmp-left").mkdir()
+    neighbour.mkdir()  # another output's staging directory: not ours to remove
+    assert run_cli("build", str(root), "-o", str(out), "--today", today).code == 0
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == [".site1.tmp-busy"]
+
+
+def test_a_failing_second_rename_puts_the_old_site_back(tmp_path: Path, run_cli, monkeypatch) -> None:
+    root, out, before = _built(tmp_path, run_cli)
+    real_rename = os.rename
+
+    def failing_rename(source: object, target: object) -> None:
+        if Path(str(target)) == out and ".tmp-" in str(source):  # the new site cannot move into place
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        real_rename(source, target)
+
+    monkeypatch.setattr("funnel_site.build._exchange", lambda a, b: False)
+    monkeypatch.setattr("funnel_site.build.os.rename", failing_rename)
+    result = run_cli("build", str(root), "-o", str(out), "--today", TODAY)
+    assert result.code == 2
+    assert result.err == f"funnel-site: error: cannot write {out}: Input/output error; the previous site was left unchanged\n"
+    assert snapshot(out) == before
+    assert leftovers(out) == []

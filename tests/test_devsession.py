@@ -99,3 +99,51 @@ def test_reused_pages_equal_a_full_render_after_every_edit(tmp_path: Path) -> No
         checked = check(dev.root, dev.today)
         assert dev.files == with_reload_script(render_site(checked.project, checked.figures, checked.problems))
     assert dev.pages["leads/b.html"][1] is beta_bytes  # never rendered again: its inputs did not change
+
+
+def _equals_full_render(dev: DevSession) -> bool:
+    from funnel_site.build import check
+    from funnel_site.devsession import with_reload_script
+    from funnel_site.render import render_site
+
+    checked = check(dev.root, dev.today)
+    return dev.files == with_reload_script(render_site(checked.project, checked.figures, checked.problems))
+
+
+def test_owner_page_follows_company_slug_changes(tmp_path: Path) -> None:
+    dev = session(tmp_path)
+    (dev.root / "leads" / "a.md").write_text(acme("Alpha", 100).replace("title: Alpha", "title: Alpha\ncompany: Alpenblick Hotels AG"))
+    assert dev.apply({dev.root / "leads" / "a.md"}).ok
+    # a second company with the same slug switches both to hashed slugs: anna's owner page must follow
+    gamma = acme("Gamma", 5).replace("title: Gamma", "title: Gamma\ncompany: Alpenblick-Hotels AG").replace("owner: anna", "owner: ben")
+    (dev.root / "leads" / "c.md").write_text(gamma)  # ben's lead: anna's leads are unchanged, her page's links are not
+    assert dev.apply({dev.root / "leads" / "c.md"}).ok
+    assert _equals_full_render(dev)
+
+
+def test_values_that_compare_equal_but_print_differently(tmp_path: Path) -> None:
+    dev = session(tmp_path)
+    for value in ("1", "true", "1.0", "0", "false"):
+        (dev.root / "leads" / "a.md").write_text(acme("Alpha", 100).replace("title: Alpha", f"title: Alpha\nprio: {value}"))
+        assert dev.apply({dev.root / "leads" / "a.md"}).ok
+        assert _equals_full_render(dev), value
+
+
+def test_folder_moved_out_and_back_brings_its_leads_back(tmp_path: Path) -> None:
+    dev = session(tmp_path)
+    folder = dev.root / "leads" / "x"
+    folder.mkdir()
+    (folder / "w.md").write_text(acme("Warned", 7).replace("title: Warned", "title: Warned\nsorce: x"))  # a warning only
+    assert dev.apply({folder / "w.md"}).ok
+    folder.rename(tmp_path / "parked")
+    assert dev.apply({folder}).ok and "leads/x/w.md" not in dev.leads
+    (tmp_path / "parked").rename(folder)
+    assert dev.apply({folder}).ok and "leads/x/w.md" in dev.leads
+
+
+def test_resolved_case_collision_no_longer_blocks(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", {"leads/a.md": acme("Alpha", 100), "leads/A.md": acme("Upper", 1)})
+    dev = DevSession(root, tmp_path / "out", date(2026, 11, 22))
+    assert [p.path for p in dev.full_build().problems] == ["leads/a.md"]
+    (root / "leads" / "A.md").unlink()
+    assert dev.apply({root / "leads" / "A.md"}).ok

@@ -174,3 +174,15 @@ def test_broken_template_is_a_problem_not_a_crash(server: Server) -> None:
     (templates / "index.html").unlink()
     server.wait_until("/", lambda b: b"The pipeline has" not in b)
     assert server.process.poll() is None
+
+
+def test_symlink_out_of_the_pipeline_does_not_stop_watching(server: Server, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.md"
+    outside.write_text(acme(1).replace("Acme", "Outside"))
+    (server.root / "leads" / "evil.md").symlink_to(outside)  # type: ignore[attr-defined]
+    body = server.wait_until("/", lambda b: b"The pipeline has 1 problem" in b)
+    assert b"leads/evil.md:1: file: symlink points outside the pipeline directory" in body
+    (server.root / "leads" / "evil.md").unlink()  # type: ignore[attr-defined]
+    (server.root / "leads" / "acme.md").write_text(acme(4242))  # type: ignore[attr-defined]
+    server.wait_until("/data.json", lambda b: pipeline_value(b) == 4242)
+    assert not any("Traceback" in line for line in server.lines)
