@@ -276,22 +276,25 @@ def _has_overrides(project_root: Path) -> bool:
 def _page_keys(plan: SitePlan, figures: Figures) -> dict[str, Any]:
     """What each reusable page shows (its bytes depend on nothing else while config and templates stay).
 
-    Keys are ``repr`` strings: ``==`` would call ``1``, ``True`` and ``1.0`` equal, which print differently.
+    Keys compare with ``==``, which is cheap for the unchanged leads (the same objects). Only custom
+    fields can hold values that compare equal but print differently (``1``, ``true``, ``1.0``), so
+    they take part as ``repr``; standard numbers are rounded on output.
     """
     company_url: Callable[[str], str] = plan.env.globals["company_url"]
 
-    def shown(f: Any) -> tuple[Any, str | None]:  # a lead as a page shows it: with its company link
-        return f, company_url(f.lead.company) if f.lead.company else None
+    def shown(f: Any) -> tuple[Any, str, str | None]:  # a lead as a page shows it, with its company link
+        return f, repr(f.lead.custom), company_url(f.lead.company) if f.lead.company else None
 
+    leads = {id(f): shown(f) for f in figures.leads}
     by_owner: dict[str, list[Any]] = {}
     for f in figures.leads:
-        by_owner.setdefault(f.lead.owner, []).append(shown(f))
+        by_owner.setdefault(f.lead.owner, []).append(leads[id(f)])
     keys: dict[str, Any] = {}
     for path, template, extra in plan.pages:
         if template == "lead.html":
-            keys[path] = repr(shown(extra["lf"]))
+            keys[path] = leads[id(extra["lf"])]
         elif template == "company.html":
-            keys[path] = repr(extra["company"])
+            keys[path] = (extra["company"], tuple(leads[id(f)] for f in extra["company"].leads))
         elif template == "owner.html":
-            keys[path] = repr((extra["owner"], by_owner.get(extra["owner"].member.id, [])))
+            keys[path] = (extra["owner"], tuple(by_owner.get(extra["owner"].member.id, ())))
     return keys
