@@ -159,7 +159,7 @@ def run_build(args: argparse.Namespace) -> int:
     out = args.output if args.output is not None else args.dir / "_site"
     try:
         with Progress() as progress:  # cleared before anything below is printed
-            checked = build(args.dir, out, args.today, owner=args.owner, split=args.split, cache_dir=_cache_dir(args), jobs=args.jobs, progress=progress)
+            built = build(args.dir, out, args.today, owner=args.owner, split=args.split, cache_dir=_cache_dir(args), jobs=args.jobs, progress=progress)
     except InvalidLeads as error:
         _print_problems(error.problems)
         print(f"build failed: {_summary(error.problems)}; {out} was left unchanged", file=sys.stderr)
@@ -167,11 +167,11 @@ def run_build(args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"funnel-site: error: cannot write {out}: {error.strerror or error}; the previous site was left unchanged", file=sys.stderr)
         return EXIT_USAGE
-    _print_problems(checked.problems)
+    _print_problems(built.problems)
     whose = f" of {args.owner}" if args.owner else ""
-    print(f"built {_leads(len(checked.project.leads))}{whose} into {out} ({_summary(checked.problems)})")
+    print(f"built {_leads(built.leads)}{whose} into {out} ({_summary(built.problems)})")
     if args.split:
-        members = [m.id for m in checked.project.config.team if m.role == "member"]
+        members = [m.id for m in built.config.team if m.role == "member"]
         print(f"restricted sites for {', '.join(members) or 'no members'} in {out / 'owners'}")
     return EXIT_OK
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from funnel_site.figures import Bucket, Figures, LeadFigures, OwnerFigures, Rate, TargetFigures
 from funnel_site.model import Project
 from funnel_site.problems import Problem
+
+if TYPE_CHECKING:
+    from funnel_site.fragments import Fragments
 
 SCHEMA_VERSION = 1
 CENT = Decimal("0.01")
@@ -45,8 +48,46 @@ def _bucket(bucket: Bucket) -> dict[str, Any]:
     return {"count": bucket.count, "value": money(bucket.value), "weighted": money(bucket.weighted)}
 
 
+class Encoded(Number):
+    """JSON text already encoded: a kept line of ``leads`` or ``problems``."""
+
+
 def to_data(project: Project, figures: Figures, warnings: Iterable[Problem], page_url: Any = None) -> dict[str, Any]:
     """The whole data.json document as plain values."""
+    return {**_summary(project, figures), "leads": [_lead(f, page_url) for f in figures.leads], "problems": [_problem(p) for p in warnings]}
+
+
+def to_bytes(
+    project: Project, figures: Figures, warnings: Iterable[Problem], page_url: Any, extra: dict[str, Any], fragments: Fragments | None = None,
+) -> bytes:
+    """data.json as written (UTF-8): ``to_data`` plus ``extra`` keys.
+
+    ``fragments`` (serve) keep the encoded lines of unchanged leads and problems; the megabytes of the
+    two lists are then joined as bytes once, not copied through strings.
+    """
+    if fragments is None:
+        return (dumps({**to_data(project, figures, warnings, page_url), **extra}) + "\n").encode()
+    lists = [_kept_list(fragments, figures.leads, lambda f: _lead(f, page_url)), _kept_list(fragments, warnings, _problem)]
+    text = dumps({**_summary(project, figures), "leads": Encoded(_SLOT), "problems": Encoded(_SLOT), **extra}) + "\n"
+    parts = text.split(_SLOT)
+    if len(parts) != 3:  # the data holds the slot marker itself
+        leads, problems = (Encoded(kept.decode()) for kept in lists)
+        return (dumps({**_summary(project, figures), "leads": leads, "problems": problems, **extra}) + "\n").encode()
+    return b"".join([parts[0].encode(), lists[0], parts[1].encode(), lists[1], parts[2].encode()])
+
+
+_SLOT = "\ue003"  # a private-use character marking where the kept lists go
+
+
+def _kept_list(fragments: Fragments, items: Iterable[Any], plain: Any) -> bytes:
+    """A list of ``ONE_LINE`` at the top of the document, as ``dumps`` writes it, from kept (indented) lines."""
+    step = "    "
+    lines = fragments.pieces("data.json", list(items), lambda missing: [(step + one_line(plain(item))).encode() for item in missing])
+    return b"[\n" + b",\n".join(lines) + b"\n  ]" if lines else b"[]"
+
+
+def _summary(project: Project, figures: Figures) -> dict[str, Any]:
+    """Everything of data.json before ``leads`` and ``problems``."""
     config = project.config
     return {
         "schema_version": SCHEMA_VERSION,
@@ -69,8 +110,6 @@ def to_data(project: Project, figures: Figures, warnings: Iterable[Problem], pag
         ],
         "owners": [_owner(o) for o in figures.owners],
         "targets": [_target(t) for t in figures.targets],
-        "leads": [_lead(f, page_url) for f in figures.leads],
-        "problems": [_problem(p) for p in warnings],
     }
 
 
@@ -179,6 +218,8 @@ def dumps(value: Any, indent: str = "", key: str | None = None) -> str:
 
 def one_line(value: Any) -> str:
     """Compact JSON by the C encoder, exact numbers spliced in through marked placeholders."""
+    if isinstance(value, Number):
+        return value.text
     numbers = 0
 
     def mark(item: Any) -> Any:

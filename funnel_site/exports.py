@@ -7,13 +7,16 @@ import io
 import re
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import quote
 
 from babel import Locale, UnknownLocaleError
 
 from funnel_site.figures import Figures, LeadFigures
 from funnel_site.model import Config, Lead
+
+if TYPE_CHECKING:
+    from funnel_site.fragments import Fragments
 
 CENT = Decimal("0.01")
 UTF8_BOM = "\ufeff"
@@ -38,17 +41,31 @@ LABELS = {
 # --- leads.csv ---------------------------------------------------------------------------------------------
 
 
-def leads_csv(config: Config, figures: Figures) -> bytes:
-    """One row per lead for Excel: UTF-8 with BOM, CRLF, separator and decimal mark of the pipeline's locale."""
+def leads_csv(config: Config, figures: Figures, fragments: Fragments | None = None) -> bytes:
+    """One row per lead for Excel: UTF-8 with BOM, CRLF, separator and decimal mark of the pipeline's locale.
+
+    ``fragments`` (serve) keep the rows of unchanged leads.
+    """
     decimal_mark = _decimal_mark(config.locale)
     # Excel reads a CSV with the list separator of the Windows region; it is ";" wherever "," is the decimal mark.
     delimiter = ";" if decimal_mark == "," else ","
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(CSV_COLUMNS)
-    for row in figures.leads:
-        writer.writerow(_csv_row(config, row, decimal_mark))
-    return (UTF8_BOM + out.getvalue()).encode("utf-8")
+    if fragments is None:
+        for row in figures.leads:
+            writer.writerow(_csv_row(config, row, decimal_mark))
+        return (UTF8_BOM + out.getvalue()).encode("utf-8")
+    header = out.getvalue()
+
+    def line(f: LeadFigures) -> str:
+        out.seek(0)
+        out.truncate()
+        writer.writerow(_csv_row(config, f, decimal_mark))
+        return out.getvalue()
+
+    rows = fragments.pieces("leads.csv", figures.leads, lambda missing: [line(f) for f in missing])
+    return (UTF8_BOM + header + "".join(rows)).encode("utf-8")
 
 
 def _decimal_mark(locale: str) -> str:
@@ -112,8 +129,11 @@ def _flag(value: bool) -> str:
 # --- followups.ics -----------------------------------------------------------------------------------------
 
 
-def followups_ics(config: Config, figures: Figures, page_url: Callable[[Lead], str]) -> bytes:
-    """An all-day event per follow-up date (RFC 5545), one stable UID per lead, sorted by date then lead id."""
+def followups_ics(config: Config, figures: Figures, page_url: Callable[[Lead], str], fragments: Fragments | None = None) -> bytes:
+    """An all-day event per follow-up date (RFC 5545), one stable UID per lead, sorted by date then lead id.
+
+    ``fragments`` (serve) keep the events of unchanged leads.
+    """
     stamp = f"{figures.today:%Y%m%d}T000000Z"  # the build's today, never the clock: identical bytes per input
     labels = LABELS.get(_language(config.locale), LABELS["en"])
     leads = sorted(
@@ -124,10 +144,16 @@ def followups_ics(config: Config, figures: Figures, page_url: Callable[[Lead], s
         "BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
         f"X-WR-CALNAME:{escape_text(config.title)}",
     ]
-    for lead in leads:
-        lines += _event(config, lead, stamp, labels, page_url(lead))
-    lines.append("END:VCALENDAR")
-    return "".join(fold(line) + "\r\n" for line in lines).encode("utf-8")
+    head = "".join(fold(line) + "\r\n" for line in lines)
+
+    def event(lead: Lead) -> str:
+        return "".join(fold(line) + "\r\n" for line in _event(config, lead, stamp, labels, page_url(lead)))
+
+    if fragments is None:
+        events = [event(lead) for lead in leads]
+    else:
+        events = fragments.pieces("followups.ics", leads, lambda missing: [event(lead) for lead in missing])
+    return (head + "".join(events) + "END:VCALENDAR\r\n").encode("utf-8")
 
 
 def _language(locale: str) -> str:

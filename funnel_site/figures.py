@@ -110,21 +110,33 @@ class Figures:
     targets: tuple[TargetFigures, ...]
 
 
-def compute(project: Project, today: date) -> Figures:
-    """Every figure of the pipeline as of ``today``."""
+def compute(project: Project, today: date, previous: Figures | None = None) -> Figures:
+    """Every figure of the pipeline as of ``today``.
+
+    ``previous``: figures of the same config and ``today`` (the dev server's last build). A lead that is the
+    very same object as one of those keeps its ``LeadFigures`` object, so what was rendered from it can be reused.
+    """
     config = project.config
-    leads = tuple(lead_figures(lead, config, today) for lead in project.leads)
+    known = {id(f.lead): f for f in previous.leads} if previous is not None else {}
+    leads = tuple(_known(known, lead) or lead_figures(lead, config, today) for lead in project.leads)
     by_owner = _group(leads, lambda f: f.lead.owner)
+    split = _by_status(leads)
     return Figures(
         today=today,
         leads=leads,
-        totals=totals(leads),
-        stages=stage_buckets(config.stages, leads),
-        forecast_by_month=forecast_by_month(leads),
-        closed_by_month=closed_by_month(leads),
+        totals=_totals(leads, split),
+        # each of these looks at one status or three: given only those, it passes over fewer leads
+        stages=stage_buckets(config.stages, split["active"]),
+        forecast_by_month=forecast_by_month(split["active"]),
+        closed_by_month=closed_by_month([*split["won"], *split["lost"], *split["cancelled"]]),
         owners=tuple(owner_figures(member, by_owner.get(member.id, [])) for member in config.team),
-        targets=tuple(target_figures(target, leads) for target in config.targets),
+        targets=tuple(_target_figures(target, split["won"], split["active"]) for target in config.targets),
     )
+
+
+def _known(known: dict[int, LeadFigures], lead: Lead) -> LeadFigures | None:
+    found = known.get(id(lead))
+    return found if found is not None and found.lead is lead else None
 
 
 def stage_buckets(stages: Sequence[Stage], leads: Sequence[LeadFigures]) -> tuple[tuple[Stage, Bucket], ...]:
@@ -211,9 +223,20 @@ def _with_status(leads: Iterable[LeadFigures], *statuses: str) -> list[LeadFigur
     return [f for f in leads if f.lead.status in statuses]
 
 
+def _by_status(leads: Iterable[LeadFigures]) -> dict[str, list[LeadFigures]]:
+    """The leads of each status, in their order: one pass instead of one per status."""
+    split: dict[str, list[LeadFigures]] = {status: [] for status in STATUSES}
+    for f in leads:
+        split.setdefault(f.lead.status, []).append(f)
+    return split
+
+
 def outcome_rates(leads: Sequence[LeadFigures]) -> tuple[Rate, Rate, Rate]:
     """Close rate W/(W+L+C), win rate W/(W+L) and cancel share C/(W+L+C), by count and by value."""
-    won, lost, cancelled = (_with_status(leads, s) for s in ("won", "lost", "cancelled"))
+    return _outcome_rates(*(_with_status(leads, s) for s in ("won", "lost", "cancelled")))
+
+
+def _outcome_rates(won: list[LeadFigures], lost: list[LeadFigures], cancelled: list[LeadFigures]) -> tuple[Rate, Rate, Rate]:
     values = [_sum(f.value for f in group) for group in (won, lost, cancelled)]
     closed_count = len(won) + len(lost) + len(cancelled)
     close = Rate(_ratio(len(won), closed_count), _ratio(values[0], sum(values)))
@@ -223,10 +246,14 @@ def outcome_rates(leads: Sequence[LeadFigures]) -> tuple[Rate, Rate, Rate]:
 
 
 def totals(leads: Sequence[LeadFigures]) -> Totals:
-    counts = {status: len(_with_status(leads, status)) for status in STATUSES}
+    return _totals(leads, _by_status(leads))
+
+
+def _totals(leads: Sequence[LeadFigures], split: dict[str, list[LeadFigures]]) -> Totals:
+    counts = {status: len(split[status]) for status in STATUSES}
     counts["total"] = len(leads)
-    active, won = _active(leads), _with_status(leads, "won")
-    close, win, cancel = outcome_rates(leads)
+    active, won, lost, cancelled = split["active"], split["won"], split["lost"], split["cancelled"]
+    close, win, cancel = _outcome_rates(won, lost, cancelled)
     cycles = [(f.lead.closed_on - f.lead.created).days for f in won if f.lead.created and f.lead.closed_on]
     open_leads = counts["active"] + counts["potential"]
     young = sum(1 for f in leads if f.young)
@@ -235,8 +262,8 @@ def totals(leads: Sequence[LeadFigures]) -> Totals:
         pipeline_value=_sum(f.value for f in active),
         weighted_forecast=_sum(f.weighted for f in active),
         won_value=_sum(f.value for f in won),
-        lost_value=_sum(f.value for f in _with_status(leads, "lost")),
-        cancelled_value=_sum(f.value for f in _with_status(leads, "cancelled")),
+        lost_value=_sum(f.value for f in lost),
+        cancelled_value=_sum(f.value for f in cancelled),
         close_rate=close,
         win_rate=win,
         cancel_share=cancel,
@@ -285,11 +312,15 @@ def owner_figures(member: Member, own: Sequence[LeadFigures]) -> OwnerFigures:
 
 
 def target_figures(target: Target, leads: Sequence[LeadFigures]) -> TargetFigures:
+    return _target_figures(target, _with_status(leads, "won"), _active(leads))
+
+
+def _target_figures(target: Target, won: Sequence[LeadFigures], active: Sequence[LeadFigures]) -> TargetFigures:
     def within(day: date | None) -> bool:
         return day is not None and target.start <= day <= target.end
 
-    won_value = _sum(f.value for f in _with_status(leads, "won") if within(f.lead.closed_on))
-    expected = _active(leads, lambda f: within(f.lead.expected_close))
+    won_value = _sum(f.value for f in won if within(f.lead.closed_on))
+    expected = [f for f in active if within(f.lead.expected_close)]
     weighted_open = _sum(f.weighted for f in expected)
     open_value = _sum(f.value for f in expected)
     remaining = max(target.amount - won_value, Decimal(0))

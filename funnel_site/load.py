@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 
-from funnel_site.cache import LeadCache, entry_key
+from funnel_site.cache import LeadCache, collector_paused, entry_key
 from funnel_site.config import CONFIG_FILE, parse_config
 from funnel_site.frontmatter import decode, split_lead
 from funnel_site.lead import parse_lead
@@ -21,21 +22,55 @@ MAX_LEAD_BYTES = 2 * 1024 * 1024
 MAX_CONFIG_BYTES = 1024 * 1024
 
 
+@dataclass(frozen=True)
+class Sources:
+    """A pipeline's files as read, before any lead is parsed: what a build's inputs are made of."""
+
+    root: Path  # resolved
+    config: Config
+    paths: list[str]  # the lead files, sorted
+    problems: list[Problem]  # found while looking for lead files
+    raw: list[bytes | None]  # per path; None when it could not be read (see ``read_problems``)
+    read_problems: list[list[Problem]]
+
+    def entry_keys(self) -> dict[str, bytes]:
+        """Per readable lead file, the cache key of its path and bytes: it decides what the file parses to."""
+        return {path: entry_key(path, raw) for path, raw in zip(self.paths, self.raw) if raw is not None}
+
+
 def load_project(root: Path, cache_dir: Path | None = None, jobs: int | None = None, progress: Progress = SILENT) -> Project:
     """Read and validate a pipeline directory. Config problems raise ConfigError; lead problems are kept.
 
     ``cache_dir``: reuse (and update) the parsed leads cached there. ``jobs``: parsing processes
     (default: all cores once there are many files; see parallel.py).
     """
+    return parse_sources(read_sources(root, progress), cache_dir, jobs, progress)
+
+
+def read_sources(root: Path, progress: Progress = SILENT) -> Sources:
+    """The config (validated; problems raise ConfigError) and the bytes of every lead file."""
     root = root.resolve()
     config = load_config(root)
     paths, problems = find_lead_files(root)
+    raws: list[bytes | None] = []
+    read_problems: list[list[Problem]] = []
+    for number, path in enumerate(paths, start=1):
+        progress.update("read lead files:", number, len(paths))
+        raw, found = _read_bytes(root, path)
+        raws.append(raw)
+        read_problems.append(found)
+    return Sources(root, config, paths, problems, raws, read_problems)
+
+
+def parse_sources(sources: Sources, cache_dir: Path | None = None, jobs: int | None = None, progress: Progress = SILENT) -> Project:
+    """Parse and validate what ``read_sources`` read (``cache_dir``, ``jobs``: as ``load_project``)."""
+    problems = list(sources.problems)
     leads: list[Lead] = []
-    for lead, lead_problems in read_leads(root, paths, config, cache_dir, jobs, progress):
+    for lead, lead_problems in read_leads(sources, cache_dir, jobs, progress):
         problems.extend(lead_problems)
         if lead is not None:
             leads.append(lead)
-    return Project(str(root), config, tuple(leads), tuple(sort_problems(problems)))
+    return Project(str(sources.root), sources.config, tuple(leads), tuple(sort_problems(problems)))
 
 
 def load_config(root: Path) -> Config:
@@ -157,19 +192,19 @@ def lead_id(path: str) -> str:
 
 
 def read_leads(
-    root: Path, paths: list[str], config: Config, cache_dir: Path | None, jobs: int | None, progress: Progress = SILENT,
+    sources: Sources, cache_dir: Path | None, jobs: int | None, progress: Progress = SILENT,
 ) -> list[tuple[Lead | None, list[Problem]]]:
-    """Every lead file read and validated, in order; what the cache knows is not parsed again."""
+    """Every lead file validated, in order; what the cache knows is not parsed again."""
+    config = sources.config
     cache = LeadCache(cache_dir, config) if cache_dir is not None else None
     results: list[tuple[Lead | None, list[Problem]] | None] = []
     todo: list[tuple[int, str, bytes]] = []
-    for number, path in enumerate(paths, start=1):
-        progress.update("read lead files:", number, len(paths))
-        raw, problems = _read_bytes(root, path)
-        cached = cache.get(entry_key(path, raw)) if cache is not None and raw is not None else None
-        if raw is not None and cached is None:
-            todo.append((len(results), path, raw))
-        results.append(cached if raw is not None else (None, problems))
+    with collector_paused():
+        for path, raw, problems in zip(sources.paths, sources.raw, sources.read_problems):
+            cached = cache.get(entry_key(path, raw)) if cache is not None and raw is not None else None
+            if raw is not None and cached is None:
+                todo.append((len(results), path, raw))
+            results.append(cached if raw is not None else (None, problems))
     progress.update("parsing lead files:", 0, len(todo))
     parsed = parse_all(parse_lead_bytes, [(path, raw) for _, path, raw in todo], config, jobs, cache is not None)
     progress.update("parsed lead files:", len(todo), len(todo))

@@ -45,6 +45,21 @@ def is_web_url(text: object) -> bool:
     return url is not None and urlsplit(url).scheme.lower() in ("http", "https") and bool(urlsplit(url).netloc)
 
 
+MAIL_KEYS = ("email", "e-mail", "mail")
+PHONE_KEYS = ("phone", "mobile", "tel", "telefon", "mobil", "handy")
+
+
+def contact_url(key: object, value: object) -> str | None:
+    """The link of one contact entry: ``mailto:`` under an e-mail key, ``tel:`` (spaces, slashes and
+    brackets dropped) under a phone key, when the allowlist accepts it; otherwise None."""
+    kind = str(key).lower()
+    if kind in MAIL_KEYS:
+        return safe_url(f"mailto:{value}")
+    if kind in PHONE_KEYS:
+        return safe_url("tel:" + str(value).replace(" ", "").replace("/", "").replace("(", "").replace(")", ""))
+    return None
+
+
 def _validate_link(url: str) -> bool:
     return safe_url(url) is not None
 
@@ -114,7 +129,6 @@ _FAST_RULES = (
 )
 _URL_ATTRIBUTE = re.compile(r' (?:href|src)="([^"]*)"')
 _IMAGE = re.compile(r'<img src="([^"]*)" alt="([^"]*)"(?: title="[^"]*")? />')
-_HEADING = re.compile(r"<(/?)h([1-6])>")
 
 
 def _make_fast_parser() -> Any:
@@ -144,15 +158,27 @@ def render_fast(text: str) -> str | None:
     if any("%" in url for url in urls) or not all(_validate_link(_unescape(url)) for url in urls):
         return None  # percent-escapes: markdown-it-py writes a non-ASCII host in punycode, pyrs escapes it
     images = html.count("<img ")
-    html, replaced = _IMAGE.subn(_image_html, html)
-    if replaced != images:  # an image in a shape this pattern does not know
-        return None
-    levels = [int(level) for slash, level in _HEADING.findall(html) if not slash]
-    if levels:
-        shift = NOTES_TOP_LEVEL - min(levels)
-        if shift:
-            html = _HEADING.sub(lambda m: f"<{m[1]}h{min(int(m[2]) + shift, 6)}>", html)
-    return html.replace(' style="text-align:', ' class="align-')
+    if images:
+        html, replaced = _IMAGE.subn(_image_html, html)
+        if replaced != images:  # an image in a shape this pattern does not know
+            return None
+    return _shift_heading_tags(html).replace(' style="text-align:', ' class="align-')
+
+
+def _shift_heading_tags(html: str) -> str:
+    """``_shift_headings`` on the HTML: ``<hN>`` and ``</hN>`` only ever appear as the generated tags.
+
+    Level by level, moving away from the levels already done, so that no tag is shifted twice.
+    """
+    present = [level for level in range(1, 7) if f"<h{level}>" in html]
+    if not present or present[0] == NOTES_TOP_LEVEL:
+        return html
+    shift = NOTES_TOP_LEVEL - present[0]
+    for level in reversed(present) if shift > 0 else present:
+        new = min(level + shift, 6)
+        if new != level:
+            html = html.replace(f"<h{level}>", f"<h{new}>").replace(f"</h{level}>", f"</h{new}>")
+    return html
 
 
 def _unescape(value: str) -> str:

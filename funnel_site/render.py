@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from gettext import NullTranslations
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from urllib.parse import quote
 
 import jinja2
@@ -16,11 +16,13 @@ from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
 from funnel_site import charts, datajson, exports, schema, table_data, views
+from funnel_site.engine import BuildEnvironment
 from funnel_site.figures import Figures
 from funnel_site.formatting import Formatter
+from funnel_site.fragments import Fragments, rows_renderer
 from funnel_site.i18n import translations
 from funnel_site.model import Config, Lead, Project
-from funnel_site.notes import is_web_url, render_notes, safe_url
+from funnel_site.notes import contact_url, is_web_url, render_notes, safe_url
 from funnel_site.problems import Problem
 from funnel_site.restrict import Scope
 
@@ -63,7 +65,7 @@ def make_environment(project_root: Path, locale: str) -> jinja2.Environment:
     if (project_root / "templates").is_dir():
         loaders.append(jinja2.FileSystemLoader(str(project_root / "templates")))
     loaders += [builtin, jinja2.PrefixLoader({"builtin": builtin})]
-    env = jinja2.Environment(
+    env = BuildEnvironment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -79,8 +81,17 @@ def make_environment(project_root: Path, locale: str) -> jinja2.Environment:
     _install_fast_gettext(env, catalog)
     Formatter(locale).install(env)
     env.filters["json_attr"] = lambda value: json.dumps(value, ensure_ascii=False)
-    env.globals.update(link=_link, safe_url=safe_url, is_web_url=is_web_url, notes=render_notes, views=views, charts=charts)
+    env.filters["with_next"] = with_next
+    env.globals.update(
+        link=_link, fragment=_fresh_fragment, safe_url=safe_url, is_web_url=is_web_url, contact_url=contact_url, notes=render_notes,
+        views=views, charts=charts,
+    )
     return env
+
+
+def with_next(items: Sequence[Any]) -> Iterator[tuple[Any, Any]]:
+    """Each item with the one after it (None after the last): a loop without Jinja's ``loop`` object."""
+    return zip(items, [*items[1:], None])
 
 
 def _install_fast_gettext(env: jinja2.Environment, catalog: NullTranslations) -> None:
@@ -88,7 +99,7 @@ def _install_fast_gettext(env: jinja2.Environment, catalog: NullTranslations) ->
 
     Jinja's own take the template context, so every call inside a block or loop first copies the
     context (``Context.derived``); these need only the evaluation context (autoescape on or off).
-    Calls without variables are memoised: a page asks for the same few dozen labels.
+    Calls without variables are memoised (``ngettext`` by its count): a page asks for the same few dozen labels.
     """
     labels: dict[str, Markup] = {}
 
@@ -103,8 +114,16 @@ def _install_fast_gettext(env: jinja2.Environment, catalog: NullTranslations) ->
             label = labels[string] = Markup(catalog.gettext(string)) % variables
         return label
 
+    counts: dict[tuple[str, str, int], Markup] = {}
+
     @jinja2.pass_eval_context
     def ngettext(eval_ctx: EvalContext, singular: str, plural: str, num: int, **variables: Any) -> str:
+        if eval_ctx.autoescape and not variables and type(num) is int:  # "(%(num)d days ago)": a few hundred distinct
+            key = (singular, plural, num)
+            label = counts.get(key)
+            if label is None:
+                label = counts[key] = Markup(catalog.ngettext(singular, plural, num)) % {"num": num}
+            return label
         variables.setdefault("num", num)
         text = catalog.ngettext(singular, plural, num)
         return (Markup(text) if eval_ctx.autoescape else text) % variables
@@ -124,6 +143,44 @@ def owner_url(member_id: str) -> str:
 def _link(context: jinja2.runtime.Context, path: str) -> str:
     """A site path as an href from the page being rendered (``root`` is its way back to the top)."""
     return str(context["root"]) + quote(path, safe="/")
+
+
+@functools.lru_cache(maxsize=64)
+def _page_link(root: str) -> Callable[[str], str]:
+    """``link`` for the pages at one depth: a plain function, which Jinja calls without copying the context
+    (as it must for ``_link``), with the hrefs remembered (pages link the same few hundred paths)."""
+    hrefs: dict[str, str] = {}
+
+    def link(path: str) -> str:
+        href = hrefs.get(path)
+        if href is None:
+            href = hrefs[path] = root + quote(path, safe="/")
+        return href
+
+    return link
+
+
+def _fresh_fragment(*key: Hashable, caller: Callable[[], str]) -> str:
+    """``{% call fragment(key…) %}…{% endcall %}``: the block's text, rendered every time."""
+    return caller()
+
+
+def _remembered_fragments() -> Callable[..., str]:
+    """``fragment`` for the pages of one build: a block is rendered once per key and then reused.
+
+    The key must name everything the block shows besides the build's own values (config, figures,
+    scope): the header and footer of base.html show only those and the page's depth and section, and
+    every page carries them, so rendering them once per depth saves a few dozen calls on every page.
+    """
+    fragments: dict[tuple[Hashable, ...], str] = {}
+
+    def fragment(*key: Hashable, caller: Callable[[], str]) -> str:
+        text = fragments.get(key)
+        if text is None:
+            text = fragments[key] = caller()
+        return text
+
+    return fragment
 
 
 def edit_url(template: str | None, lead: Lead) -> str | None:
@@ -147,8 +204,10 @@ class SitePlan:
         return path, _render(self.env, template, {**self.context, **extra}, path)
 
 
-def plan_site(project: Project, figures: Figures, warnings: Iterable[Problem], scope: Scope | None = None) -> SitePlan:
-    """The pages of a build. ``scope`` marks a restricted site (one owner's leads)."""
+def plan_site(
+    project: Project, figures: Figures, warnings: Iterable[Problem], scope: Scope | None = None, fragments: Fragments | None = None,
+) -> SitePlan:
+    """The pages of a build. ``scope`` marks a restricted site (one owner's leads); ``fragments``: the dev server's rows."""
     config = project.config
     env = make_environment(Path(project.root), config.locale)
     slugs = views.company_slugs(f.lead.company for f in figures.leads if f.lead.company)
@@ -163,30 +222,35 @@ def plan_site(project: Project, figures: Figures, warnings: Iterable[Problem], s
         page_url=page_url, owner_url=owner_url, company_url=company_url,
         edit_url=lambda lead: edit_url(config.edit_url, lead),
         member=members.get, stage=lambda stage_id: stages.get(stage_id) if isinstance(stage_id, str) else None,
-        lead_at=leads_by_path.get,
+        lead_at=leads_by_path.get, fragment=_remembered_fragments(), rows_of=rows_renderer(fragments), kept=fragments,
     )
     context: dict[str, Any] = {"project": project, "config": config, "figures": figures, "warnings": list(warnings), "scope": scope}
+    if fragments is not None:
+        fragments.follow_links(slugs)
+    companies = views.group_by(figures.leads, views.company_of, fragments, "company")
     pages: list[tuple[str, str, Mapping[str, Any]]] = [
         ("index.html", "index.html", {}),
         ("board.html", "board.html", {}),
-        *_table_pages(env, figures, config),
+        *_table_pages(env, figures, config, fragments),
         ("ideas.html", "ideas.html", {}),
         ("closed.html", "closed.html", {}),
-        ("companies.html", "companies.html", {}),
+        ("companies.html", "companies.html", {"companies": companies}),
     ]
     pages += [(page_url(f.lead), "lead.html", {"lf": f, "lead": f.lead}) for f in figures.leads]
     pages += [(owner_url(o.member.id), "owner.html", {"owner": o}) for o in figures.owners]
-    for company in views.group_by(figures.leads, views.company_of):
+    for company in companies:
         pages.append((company_url(company.key), "company.html", {"company": company}))
     return SitePlan(env, context, tuple(pages))
 
 
-def _table_pages(env: jinja2.Environment, figures: Figures, config: Config) -> list[tuple[str, str, Mapping[str, Any]]]:
+def _table_pages(
+    env: jinja2.Environment, figures: Figures, config: Config, fragments: Fragments | None = None,
+) -> list[tuple[str, str, Mapping[str, Any]]]:
     """The all-leads table in pages of ``views.TABLE_PAGE_SIZE`` rows, plus ``leads-data.js`` when there are several.
 
     Sorted and counted once here, not on each of the pages.
     """
-    rows = views.sorted_leads(figures.leads, config)
+    rows = views.sorted_leads(figures.leads, config, fragments)
     stage_order = views.stage_order(config)
     menus = {"sources": views.values(figures.leads, "source"), "tags": views.values(figures.leads, "tags"), "stage_order": stage_order}
     pages = views.table_pages(len(rows))
@@ -194,21 +258,21 @@ def _table_pages(env: jinja2.Environment, figures: Figures, config: Config) -> l
         (page.path, "leads.html", {"table_page": page, "rows": rows[page.start:page.end], **menus}) for page in pages
     ]
     if len(pages) > 1:
-        script = functools.partial(table_data.leads_script, env, rows, stage_order, config.currency)
+        script = functools.partial(table_data.leads_script, env, rows, stage_order, config.currency, fragments=fragments)
         found.append(("leads-data.js", "leads-data.js", {"leads_script": script}))
     return found
 
 
-def render_data_files(plan: SitePlan) -> dict[str, bytes]:
-    """Everything besides the HTML pages: data.json, schema, exports and assets."""
+def render_data_files(plan: SitePlan, fragments: Fragments | None = None) -> dict[str, bytes]:
+    """Everything besides the HTML pages: data.json, schema, exports and assets. ``fragments``: the dev server's lines."""
     project, figures, warnings, scope = (plan.context[key] for key in ("project", "figures", "warnings", "scope"))
     config = project.config
     files = {}
-    data = {**datajson.to_data(project, figures, warnings, page_url), "scope": scope.to_data() if scope else None}
-    files["data.json"] = (datajson.dumps(data) + "\n").encode()
+    extra = {"scope": scope.to_data() if scope else None}
+    files["data.json"] = datajson.to_bytes(project, figures, warnings, page_url, extra, fragments)
     files["lead.schema.json"] = schema.lead_schema_json(config)
-    files["leads.csv"] = exports.leads_csv(config, figures)
-    files["followups.ics"] = exports.followups_ics(config, figures, page_url)
+    files["leads.csv"] = exports.leads_csv(config, figures, fragments)
+    files["followups.ics"] = exports.followups_ics(config, figures, page_url, fragments)
     files.update(_assets(Path(project.root)))
     return files
 
@@ -227,7 +291,8 @@ def root_of(path: str) -> str:
 
 
 def _render(env: jinja2.Environment, name: str, context: Mapping[str, Any], path: str) -> bytes:
-    return env.get_template(name).render({**context, "root": root_of(path), "path": path}).encode()
+    root = root_of(path)
+    return env.get_template(name).render({**context, "root": root, "path": path, "link": _page_link(root)}).encode()
 
 
 def _assets(project_root: Path) -> dict[str, bytes]:
@@ -241,19 +306,28 @@ def _assets(project_root: Path) -> dict[str, bytes]:
     return files
 
 
-PageCache = dict[str, tuple[Any, bytes]]  # page path -> (what the page shows, its bytes)
+class PageCache(dict[str, tuple[Any, bytes]]):
+    """The dev server's pages: page path -> (what the page shows, its bytes), and the rows and lines of the
+    pages and files over all leads (``fragments``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fragments = Fragments()
 
 
 def render_site_cached(project: Project, figures: Figures, warnings: Iterable[Problem], cache: PageCache) -> dict[str, bytes]:
-    """``render_site`` for the dev server: a lead, company or owner page whose inputs equal last time's keeps its bytes.
+    """``render_site`` for the dev server: a lead, company or owner page whose inputs equal last time's keeps its bytes;
+    the pages and files over all leads keep the rows of unchanged leads (``fragments.Fragments``).
 
     Only valid while config, templates and today stay the same; the dev session starts a new cache
-    when they change. Pages over the whole pipeline (overview, board, lists) are always rendered.
+    when they change. A pipeline's own templates may show anything anywhere: then nothing is reused.
     """
-    plan = plan_site(project, figures, warnings)
-    keys = _page_keys(plan, figures) if not _has_overrides(Path(project.root)) else {}
+    reuse = not _has_overrides(Path(project.root))
+    fragments = cache.fragments if reuse else None
+    plan = plan_site(project, figures, warnings, fragments=fragments)
+    keys = _page_keys(plan, figures, fragments) if reuse else {}
     files: dict[str, bytes] = {}
-    fresh: PageCache = {}
+    fresh: dict[str, tuple[Any, bytes]] = {}
     for index, (path, _template, _extra) in enumerate(plan.pages):
         key, old = keys.get(path), cache.get(path)
         files[path] = old[1] if key is not None and old is not None and old[0] == key else plan.render(index)[1]
@@ -261,7 +335,8 @@ def render_site_cached(project: Project, figures: Figures, warnings: Iterable[Pr
             fresh[path] = (key, files[path])
     cache.clear()
     cache.update(fresh)
-    files.update(render_data_files(plan))
+    files.update(render_data_files(plan, fragments))
+    cache.fragments.sweep()
     return files
 
 
@@ -273,25 +348,40 @@ def _has_overrides(project_root: Path) -> bool:
     return any(own.glob("**/*.html"))
 
 
-def _page_keys(plan: SitePlan, figures: Figures) -> dict[str, Any]:
+def _page_keys(plan: SitePlan, figures: Figures, fragments: Fragments | None = None) -> dict[str, Any]:
     """What each reusable page shows (its bytes depend on nothing else while config and templates stay).
 
     Keys compare with ``==``, which is cheap for the unchanged leads (the same objects). Only custom
     fields can hold values that compare equal but print differently (``1``, ``true``, ``1.0``), so
-    they take part as ``repr``; standard numbers are rounded on output.
+    they take part as ``repr``; standard numbers are rounded on output. ``fragments`` keep each
+    unchanged lead's part of the keys.
     """
     company_url: Callable[[str], str] = plan.env.globals["company_url"]
 
     def shown(f: Any) -> tuple[Any, str, str | None]:  # a lead as a page shows it, with its company link
         return f, repr(f.lead.custom), company_url(f.lead.company) if f.lead.company else None
 
-    leads = {id(f): shown(f) for f in figures.leads}
+    if fragments is None:
+        leads = {id(f): shown(f) for f in figures.leads}
+    else:
+        leads = dict(zip(map(id, figures.leads), fragments.pieces("page keys", figures.leads, lambda missing: [shown(f) for f in missing])))
     by_owner: dict[str, list[Any]] = {}
+    by_status: dict[str, list[Any]] = {}
     for f in figures.leads:
         by_owner.setdefault(f.lead.owner, []).append(leads[id(f)])
+        by_status.setdefault(f.lead.status, []).append(leads[id(f)])
+    lists = {  # the two list pages an edit of an active lead leaves alone: ideas, and closed with its rates
+        "ideas.html": tuple(by_status.get("potential", ())),
+        "closed.html": (
+            tuple(shown for status in ("won", "lost", "cancelled") for shown in by_status.get(status, ())),
+            frozenset(f.lead.source for f in figures.leads),  # every source has a row in the rates by source
+        ),
+    }
     keys: dict[str, Any] = {}
     for path, template, extra in plan.pages:
-        if template == "lead.html":
+        if template in lists and path == template:
+            keys[path] = lists[template]
+        elif template == "lead.html":
             keys[path] = leads[id(extra["lf"])]
         elif template == "company.html":
             keys[path] = (extra["company"], tuple(leads[id(f)] for f in extra["company"].leads))

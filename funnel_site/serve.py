@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import gc
 import html
 import http.server
 import queue
@@ -184,6 +185,7 @@ def rebuild(session: DevSession, reloads: Reloads, say: Callable[[str], None], s
     outcome = step()
     reloads.publish(outcome)
     report(outcome, time.perf_counter() - started, say)
+    gc.collect(1)  # the rebuild's garbage, while the browser reloads rather than during the next rebuild
 
 
 def _watch_into(root: Path, stop: threading.Event, changes: queue.Queue[set[Path]], say: Callable[[str], None]) -> None:

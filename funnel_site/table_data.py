@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 from urllib.parse import quote
 
 import jinja2
 from markupsafe import Markup
 
 from funnel_site.figures import LeadFigures
+
+if TYPE_CHECKING:
+    from funnel_site.fragments import Fragments
 
 OPEN = ("active", "potential")
 Node = str | list[str]
@@ -27,18 +30,32 @@ _PLAIN_PATH = re.compile(r"[A-Za-z0-9_./~-]*")
 
 def leads_script(
     env: jinja2.Environment, rows: Iterable[LeadFigures], stage_order: Mapping[str, int], currency: str, labels: Mapping[str, str],
+    fragments: Fragments | None = None,
 ) -> Markup:
     """``window.funnelLeads = {"rows": [...]};`` for ``rows`` in table order.
 
     ``env`` gives the page helpers and filters the table's template uses; ``labels`` the translated badge
-    and status texts (keys ``overdue``, ``stale``, ``qualified`` and every status).
+    and status texts (keys ``overdue``, ``stale``, ``qualified`` and every status). ``fragments`` (serve)
+    keep the row of each unchanged lead (labels and stages come from config and templates: the dev
+    session starts afresh when those change).
     """
     cells = _Cells(env, stage_order, currency, labels)
-    data = {"rows": [[_filters(f), cells(f)] for f in rows]}
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    if fragments is None:
+        text = _escaped(_json({"rows": [[_filters(f), cells(f)] for f in rows]}))
+    else:
+        kept = fragments.pieces("leads-data.js", list(rows), lambda missing: [_escaped(_json([_filters(f), cells(f)])) for f in missing])
+        text = '{"rows":[' + ",".join(kept) + "]}"  # what _json writes for the whole list
+    return Markup(f"window.funnelLeads = {text};")  # the template ends the line
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _escaped(text: str) -> str:
     for raw, escaped in _ESCAPES:
         text = text.replace(raw, escaped)  # str.replace per character: far quicker than str.translate on megabytes
-    return Markup(f"window.funnelLeads = {text};")  # the template ends the line
+    return text
 
 
 def _filters(f: LeadFigures) -> list[Any]:

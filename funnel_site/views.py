@@ -5,6 +5,7 @@ Pure functions over ``Figures``; the templates only lay these out.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -12,10 +13,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from funnel_site.figures import Figures, LeadFigures, Rate, outcome_rates
 from funnel_site.model import Config, Member, Stage
+
+if TYPE_CHECKING:
+    from funnel_site.fragments import Fragments
 
 DUE_SOON_DAYS = 14
 TOP_OPPORTUNITIES = 10
@@ -108,16 +112,26 @@ def group(key: str, label: str, leads: Sequence[LeadFigures]) -> Group:
     )
 
 
-def group_by(leads: Iterable[LeadFigures], key: Callable[[LeadFigures], str | None]) -> list[Group]:
-    """Groups sorted by label; leads without a key are left out."""
+def kept_group(key: str, label: str, leads: Sequence[LeadFigures], fragments: Fragments | None = None, kind: str = "group") -> Group:
+    """``group``; ``fragments`` (serve) keep each group of ``kind`` while its leads are the very same objects."""
+    if fragments is None or not leads:
+        return group(key, label, leads)
+    return fragments.get(kind, tuple(leads), (key, label), lambda: group(key, label, leads))
+
+
+def group_by(
+    leads: Iterable[LeadFigures], key: Callable[[LeadFigures], str | None], fragments: Fragments | None = None, kind: str = "group",
+) -> list[Group]:
+    """Groups sorted by label; leads without a key are left out. ``fragments``: see ``kept_group``."""
     buckets: dict[str, list[LeadFigures]] = defaultdict(list)
     for f in leads:
         value = key(f)
         if value:
             buckets[value].append(f)
-    return [group(name, name, buckets[name]) for name in sorted(buckets, key=lambda n: (n.casefold(), n))]
+    return [kept_group(name, name, buckets[name], fragments, kind) for name in sorted(buckets, key=lambda n: (n.casefold(), n))]
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the dev server asks for every company's slug on every rebuild
 def slugify(text: str) -> str:
     text = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATION)).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60].strip("-")
@@ -145,16 +159,26 @@ def company_slugs(names: Iterable[str]) -> dict[str, str]:
     return result
 
 
-def board(figures: Figures, config: Config) -> list[Column]:
-    """One column per stage with its active leads, soonest expected close first."""
+def board(figures: Figures, config: Config, fragments: Fragments | None = None) -> list[Column]:
+    """One column per stage with its active leads, soonest expected close first. ``fragments``: see ``in_order``."""
+    by_stage: dict[str | None, list[LeadFigures]] = defaultdict(list)
+    for f in figures.leads:
+        if f.lead.status == "active":
+            by_stage[f.lead.stage].append(f)
     columns = []
     for stage in config.stages:
-        leads = sorted(
-            (f for f in figures.leads if f.lead.status == "active" and f.lead.stage == stage.id),
-            key=lambda f: (f.lead.expected_close or date.max, f.lead.title.casefold(), f.lead.id),
-        )
+        leads = in_order(by_stage.get(stage.id, []), _board_order, fragments, f"board {stage.id}")
         columns.append(Column(stage, tuple(leads), _sum(f.value for f in leads), _sum(f.weighted for f in leads)))
     return columns
+
+
+def _board_order(f: LeadFigures) -> tuple[date, str, str]:
+    return (f.lead.expected_close or date.max, f.lead.title.casefold(), f.lead.id)
+
+
+def in_order(leads: Iterable[LeadFigures], key: Callable[[LeadFigures], Any], fragments: Fragments | None, kind: str) -> list[LeadFigures]:
+    """``sorted(leads, key=key)``; ``fragments`` (serve) keep last build's order and move only what changed."""
+    return fragments.sorted(kind, leads, key) if fragments is not None else sorted(leads, key=key)
 
 
 def capped(leads: Sequence[LeadFigures], limit: int = BOARD_COLUMN_CARDS) -> tuple[LeadFigures, ...]:
@@ -176,11 +200,11 @@ def table_pages(total: int, size: int = TABLE_PAGE_SIZE) -> list[TablePage]:
     return [TablePage(n + 1, count, n * size, min(total, (n + 1) * size), total) for n in range(count)]
 
 
-def follow_ups(leads: Iterable[LeadFigures], today: date, days: int = DUE_SOON_DAYS) -> list[LeadFigures]:
+def follow_ups(leads: Iterable[LeadFigures], today: date, days: int = DUE_SOON_DAYS, fragments: Fragments | None = None) -> list[LeadFigures]:
     """Open leads with a follow-up that is overdue or due within ``days``, oldest first."""
     horizon = today + timedelta(days=days)
     due = [f for f in leads if f.lead.status in OPEN and f.lead.follow_up and f.lead.follow_up <= horizon]
-    return sorted(due, key=lambda f: (f.lead.follow_up, f.lead.title.casefold(), f.lead.id))  # type: ignore[arg-type]
+    return in_order(due, lambda f: (f.lead.follow_up, f.lead.title.casefold(), f.lead.id), fragments, f"follow-ups {days}")
 
 
 def stale(leads: Iterable[LeadFigures]) -> list[LeadFigures]:
@@ -203,28 +227,33 @@ def closed(leads: Iterable[LeadFigures], status: str) -> list[LeadFigures]:
     return sorted(found, key=lambda f: (-(f.lead.closed_on or date.min).toordinal(), f.lead.id))
 
 
-def reasons(leads: Iterable[LeadFigures], status: str, unknown: str) -> list[Group]:
+def reasons(leads: Iterable[LeadFigures], status: str, unknown: str, fragments: Fragments | None = None) -> list[Group]:
     """Lost or cancelled leads by reason, most frequent first."""
-    groups = group_by((f for f in leads if f.lead.status == status), lambda f: (f.lead.reason or "").strip() or unknown)
+    closed = (f for f in leads if f.lead.status == status)
+    groups = group_by(closed, lambda f: (f.lead.reason or "").strip() or unknown, fragments, f"reason {status}")
     return sorted(groups, key=lambda g: (-len(g.leads), g.label.casefold()))
 
 
-def by_owner(leads: Sequence[LeadFigures], team: Sequence[Member]) -> list[Group]:
-    return [group(m.id, m.name, [f for f in leads if f.lead.owner == m.id]) for m in team]
+def by_owner(leads: Sequence[LeadFigures], team: Sequence[Member], fragments: Fragments | None = None) -> list[Group]:
+    own: dict[str, list[LeadFigures]] = defaultdict(list)
+    for f in leads:
+        own[f.lead.owner].append(f)
+    return [kept_group(m.id, m.name, own.get(m.id, []), fragments, "owner") for m in team]
 
 
-def by_source(leads: Sequence[LeadFigures], unknown: str) -> list[Group]:
-    return group_by(leads, lambda f: f.lead.source or unknown)
+def by_source(leads: Sequence[LeadFigures], unknown: str, fragments: Fragments | None = None) -> list[Group]:
+    return group_by(leads, lambda f: f.lead.source or unknown, fragments, "source")
 
 
-def sorted_leads(leads: Iterable[LeadFigures], config: Config) -> list[LeadFigures]:
+def sorted_leads(leads: Iterable[LeadFigures], config: Config, fragments: Fragments | None = None) -> list[LeadFigures]:
     """The default table order: open before closed, later stages first, then by weighted value."""
     status_rank = {"active": 0, "potential": 1, "won": 2, "lost": 3, "cancelled": 4}
     stage_rank = {s.id: -i for i, s in enumerate(config.stages)}
-    return sorted(
-        leads,
-        key=lambda f: (status_rank[f.lead.status], stage_rank.get(f.lead.stage or "", 1), -(f.weighted or f.value or 0), f.lead.id),
-    )
+
+    def key(f: LeadFigures) -> tuple[Any, ...]:
+        return (status_rank[f.lead.status], stage_rank.get(f.lead.stage or "", 1), -(f.weighted or f.value or 0), f.lead.id)
+
+    return in_order(leads, key, fragments, "table")
 
 
 def quarter_of(day: date) -> tuple[str, date, date]:

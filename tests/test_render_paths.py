@@ -22,6 +22,9 @@ EDGE_NOTES = [
     "",
     "# One\n\n## Two\n\n###### Six\n",
     "#### Four only\n\nSetext\n======\n\nLower\n-----\n",
+    "##### five\n\n# one\n\n###### six\n\n### three\n\n## two\n",  # shifted up, two levels merging into h6
+    "#### four\n\n###### six\n\n##### five\n",  # shifted down
+    "### three\n\n#### four `<h3>`\n",  # not shifted; a tag-like text stays text
     "| a | b | c |\n|:--|:-:|--:|\n| 1 | 2 | 3 |\n| x | `y` | **z** |\n",
     "![local](img/logo.png) ![](pic.png) ![t](pic.png \"Title\") ![ext](https://example.com/a.png \"T\")\n",
     "![a *b* `c`](https://example.com/x.png) [![inner](i.png)](https://example.com)\n",

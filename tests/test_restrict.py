@@ -233,7 +233,7 @@ def test_scope_names_the_owner_and_what_is_left_out(team_pipeline: Path) -> None
 def test_member_without_leads_gets_an_empty_site(make_project: Callable[..., Path], tmp_path: Path) -> None:
     root = make_project({"leads/a.md": "---\ntitle: Anna Only Deal\nowner: anna\nstatus: potential\n---\n"})
     checked = build(root, tmp_path / "site", TODAY_DATE, split=True)
-    assert len(checked.project.leads) == 1
+    assert checked.leads == 1
     data = json.loads((tmp_path / "site/owners/ben/data.json").read_text())
     assert (data["leads"], data["totals"]["counts"]["total"]) == ([], 0)
     assert "anna only deal" not in "\n".join(site_text(tmp_path / "site/owners/ben").values())

@@ -1,0 +1,159 @@
+"""Pieces of the pages and files over all leads (a table row, a board card, a line of data.json), kept between
+the dev server's rebuilds so that one edited lead re-renders only its own pieces.
+
+A piece is reused when the objects it shows are the very same objects as last time (the dev session keeps
+the ``Lead`` and ``LeadFigures`` of unchanged files, see ``figures.compute``) and its other inputs (links
+that depend on the whole pipeline, the page's way back to the root) compare equal. Identity, not ``==``:
+values that compare equal can print differently (``1`` and ``1.0``). Only valid while config, templates
+and today stay the same; the dev session starts afresh when they change.
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence, TypeVar
+
+import jinja2
+from jinja2.runtime import Context
+from markupsafe import Markup
+
+from funnel_site.problems import Problem
+
+T = TypeVar("T")
+
+
+class Fragments:
+    """Rendered pieces by kind and the object they show; a piece not asked for in a build is dropped after it."""
+
+    def __init__(self) -> None:
+        # kind -> id of the object shown -> (that object, other inputs, piece)
+        self._kept: dict[str, dict[int, tuple[Any, Hashable, Any]]] = {}
+        self._fresh: dict[str, dict[int, tuple[Any, Hashable, Any]]] = {}
+        self._slugs: Mapping[str, str] | None = None
+        # kind -> (items by id, the items in order, their sort keys)
+        self._orders: dict[str, tuple[dict[int, Any], list[Any], list[Any]]] = {}
+        self._orders_fresh: dict[str, tuple[dict[int, Any], list[Any], list[Any]]] = {}
+
+    def pieces(
+        self, kind: str, items: Sequence[Any], make: Callable[[list[Any]], list[T]], values: Callable[[Any], Hashable] | None = None,
+    ) -> list[T]:
+        """The piece of ``kind`` for each item; ``make`` renders those of new or changed items (in one call).
+
+        ``values``: what else an item's piece shows that may change while the item does not.
+        """
+        kept, fresh = self._kept.get(kind, {}), self._fresh.setdefault(kind, {})
+        found: list[Any] = []
+        missing: list[int] = []
+        for item in items:
+            entry = kept.get(id(item)) or fresh.get(id(item))
+            if entry is not None and entry[0] is item and (values is None or entry[1] == values(item)):
+                fresh[id(item)] = entry  # the entry holds the item: no other object can take its id while it lives
+                found.append(entry[2])
+            else:
+                missing.append(len(found))
+                found.append(None)
+        if missing:
+            for index, piece in zip(missing, make([items[i] for i in missing]), strict=True):
+                item = items[index]
+                fresh[id(item)] = (item, values(item) if values else None, piece)
+                found[index] = piece
+        return found
+
+    def get(self, kind: str, shown: tuple[Any, ...], value: Hashable, make: Callable[[], T]) -> T:
+        """One piece for the objects ``shown`` (compared one by one) and ``value``."""
+        kept, fresh = self._kept.get(kind, {}), self._fresh.setdefault(kind, {})
+        entry = kept.get(id(shown[0])) or fresh.get(id(shown[0]))
+        if entry is None or not _same(entry[0], shown) or entry[1] != value:
+            entry = (shown, value, make())
+        fresh[id(shown[0])] = entry
+        return entry[2]  # type: ignore[no-any-return]
+
+    def sorted(self, kind: str, items: Iterable[T], key: Callable[[T], Any]) -> list[T]:
+        """``sorted(items, key=key)`` for a ``key`` that differs for every item and is fixed for an unchanged
+        item (keys end in the lead's id): last build's order without the items that left, the new ones put in place."""
+        by_id = {id(item): item for item in items}
+        old = self._orders.get(kind)
+        order: list[Any] | None = None
+        if old is not None and len(old[0].keys() ^ by_id.keys()) <= MAX_MOVES:
+            order, keys = _moved(old, by_id, key)
+        if order is None:
+            order = sorted(by_id.values(), key=key)
+            keys = [key(item) for item in order]
+        self._orders_fresh[kind] = (by_id, order, keys)
+        return list(order)
+
+    def follow_links(self, slugs: Mapping[str, str]) -> None:
+        """Pieces show links to company pages: when a company's file name changes (another company now has
+        the same readable name), nothing kept is reused."""
+        if self._slugs is not None and any(name in self._slugs for name, _ in slugs.items() - self._slugs.items()):
+            self._kept.clear()
+            self._fresh.clear()
+        self._slugs = slugs
+
+    def sweep(self) -> None:
+        """End of a build: what it did not use is forgotten (deleted and edited leads' pieces)."""
+        self._kept, self._fresh = self._fresh, {}
+        self._orders, self._orders_fresh = self._orders_fresh, {}
+
+
+MAX_MOVES = 64  # items leaving or arriving beyond which sorting afresh is quicker
+
+
+def _moved(old: tuple[dict[int, Any], list[Any], list[Any]], by_id: dict[int, Any], key: Callable[[Any], Any]) -> tuple[list[Any] | None, list[Any]]:
+    """Last build's order and keys, updated item by item; ``None`` when they do not line up (then sort afresh)."""
+    old_by_id, order, keys = old[0], list(old[1]), list(old[2])
+    for gone in old_by_id.keys() - by_id.keys():
+        item = old_by_id[gone]
+        index = bisect.bisect_left(keys, key(item))
+        if index == len(order) or order[index] is not item:
+            return None, []
+        del order[index], keys[index]
+    for new in by_id.keys() - old_by_id.keys():
+        item, found = by_id[new], key(by_id[new])
+        index = bisect.bisect_left(keys, found)
+        if index < len(keys) and keys[index] == found:  # two items with one key: their order is the input's
+            return None, []
+        order.insert(index, item)
+        keys.insert(index, found)
+    return order, keys
+
+
+def _same(old: Sequence[Any], new: Sequence[Any]) -> bool:
+    return len(old) == len(new) and all(a is b for a, b in zip(old, new))
+
+
+# --- rows of list pages ----------------------------------------------------------------------------------------
+
+ROW_END = "\ue001"  # a private-use character ending each row when several rows are rendered in one go
+
+
+def rows_renderer(fragments: Fragments | None) -> Callable[..., Markup]:
+    """``rows_of(template, items)`` for the templates: the rows of a list, one per item, by a rows template.
+
+    Without ``fragments`` (a build) the list is rendered at once; with them (the dev server) each row is
+    kept, and only the rows of changed items are rendered again (together, then split at ``ROW_END``).
+    """
+
+    @jinja2.pass_context
+    def rows_of(context: Context, template: str, items: Sequence[Any]) -> Markup:
+        if fragments is None or not items:
+            return Markup(_render_rows(context, template, items, ""))
+
+        def make(missing: list[Any]) -> list[str]:
+            parts = _render_rows(context, template, missing, ROW_END).split(ROW_END)
+            if len(parts) != len(missing) + 1 or parts[-1]:  # a row holds the marker itself: one by one
+                return [_render_rows(context, template, [item], "") for item in missing]
+            return parts[:-1]
+
+        def lead_page(problem: Problem) -> bool:  # a warning links its lead's page, if the file is a lead
+            return context["lead_at"](problem.path) is not None
+
+        values = lead_page if isinstance(items[0], Problem) else None
+        return Markup("".join(fragments.pieces(f"{template}@{context['root']}", items, make, values)))
+
+    return rows_of
+
+
+def _render_rows(context: Context, template: str, items: Sequence[Any], row_end: str) -> str:
+    variables = {**context.get_all(), "rows": items, "row_end": row_end}
+    return context.environment.get_template(template).render(variables)
