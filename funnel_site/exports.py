@@ -136,10 +136,12 @@ def followups_ics(config: Config, figures: Figures, page_url: Callable[[Lead], s
     """
     stamp = f"{figures.today:%Y%m%d}T000000Z"  # the build's today, never the clock: identical bytes per input
     labels = LABELS.get(_language(config.locale), LABELS["en"])
-    leads = sorted(
-        (f.lead for f in figures.leads if f.lead.status in CALENDAR_STATUSES and f.lead.follow_up is not None),
-        key=lambda lead: (lead.follow_up, lead.id),
-    )
+    dated = [f.lead for status in CALENDAR_STATUSES for f in figures.by_status.get(status, ()) if f.lead.follow_up is not None]
+
+    def when(lead: Lead) -> tuple[date, str]:  # unique per lead (ids are paths): the input's order does not matter
+        return (lead.follow_up, lead.id)  # type: ignore[return-value]
+
+    leads = sorted(dated, key=when) if fragments is None else fragments.sorted("followups.ics", dated, when)
     lines = [
         "BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
         f"X-WR-CALNAME:{escape_text(config.title)}",

@@ -12,7 +12,7 @@ from funnel_site.problems import Problem
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _PARENT = re.compile(r"(?:\.[^.\[]*|\[[0-9]+\])$")  # "stages[0].id" -> "stages[0]" -> "stages"
 MISSING: Any = object()
-MAX_NUMBER = Decimal(10) ** 15
+MAX_DIGITS = 15  # numbers must be below 10**15
 
 
 class FieldReader:
@@ -67,7 +67,7 @@ class FieldReader:
         if not number.is_finite():
             self.error(field, f"expected a number, got {describe(value)}", "type")
             return None
-        if abs(number) >= MAX_NUMBER:
+        if number != 0 and number.adjusted() >= MAX_DIGITS:  # abs() would trap Overflow beyond the context's Emax
             # Money is exact Decimal arithmetic with 28 digits; beyond this it would be rounded.
             self.error(field, f"must be less than 1000000000000000, got {describe(value)}", "range")
             return None

@@ -11,6 +11,8 @@ and today stay the same; the dev session starts afresh when they change.
 from __future__ import annotations
 
 import bisect
+import itertools
+import operator
 from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence, TypeVar
 
 import jinja2
@@ -33,6 +35,11 @@ class Fragments:
         # kind -> (items by id, the items in order, their sort keys)
         self._orders: dict[str, tuple[dict[int, Any], list[Any], list[Any]]] = {}
         self._orders_fresh: dict[str, tuple[dict[int, Any], list[Any], list[Any]]] = {}
+        # (kind, n): the items and pieces of the n-th ``pieces`` call of that kind in a build
+        self._lists: dict[tuple[str, int], tuple[list[Any], list[Any]]] = {}
+        self._lists_fresh: dict[tuple[str, int], tuple[list[Any], list[Any]]] = {}
+        self._calls: dict[str, int] = {}
+        self._merged: set[str] = set()  # kinds whose last lists are in ``_kept`` (merged on first need)
 
     def pieces(
         self, kind: str, items: Sequence[Any], make: Callable[[list[Any]], list[T]], values: Callable[[Any], Hashable] | None = None,
@@ -41,7 +48,13 @@ class Fragments:
 
         ``values``: what else an item's piece shows that may change while the item does not.
         """
-        kept, fresh = self._kept.get(kind, {}), self._fresh.setdefault(kind, {})
+        call = (kind, self._calls.get(kind, 0))
+        self._calls[kind] = call[1] + 1
+        if values is None:
+            found = self._same_list(call, items, make)
+            if found is not None:
+                return found
+        kept, fresh = self._kept_of(kind), self._fresh.setdefault(kind, {})
         found: list[Any] = []
         missing: list[int] = []
         for item in items:
@@ -57,7 +70,36 @@ class Fragments:
                 item = items[index]
                 fresh[id(item)] = (item, values(item) if values else None, piece)
                 found[index] = piece
+        if values is None:
+            self._lists_fresh[call] = (list(items), found)
         return found
+
+    def _same_list(self, call: tuple[str, int], items: Sequence[Any], make: Callable[[list[Any]], list[T]]) -> list[T] | None:
+        """The pieces when the same call last build had as many items, nearly all the very same objects in
+        the same places (an edit): compared pointer by pointer, without a lookup per item."""
+        last = self._lists.get(call)
+        if last is None or len(last[0]) != len(items):
+            return None
+        changed = list(itertools.compress(itertools.count(), map(operator.is_not, last[0], items)))
+        if len(changed) > MAX_MOVES:
+            return None
+        found = list(last[1])
+        if changed:
+            for index, piece in zip(changed, make([items[i] for i in changed]), strict=True):
+                found[index] = piece
+        self._lists_fresh[call] = (list(items), found)
+        return found
+
+    def _kept_of(self, kind: str) -> dict[int, tuple[Any, Hashable, Any]]:
+        """Last build's pieces of ``kind`` by the id of their item, those kept as lists included."""
+        kept = self._kept.setdefault(kind, {})
+        if kind not in self._merged:
+            self._merged.add(kind)
+            for (other, _), (items, pieces) in self._lists.items():
+                if other == kind:
+                    for item, piece in zip(items, pieces):
+                        kept.setdefault(id(item), (item, None, piece))
+        return kept
 
     def get(self, kind: str, shown: tuple[Any, ...], value: Hashable, make: Callable[[], T]) -> T:
         """One piece for the objects ``shown`` (compared one by one) and ``value``."""
@@ -88,12 +130,17 @@ class Fragments:
         if self._slugs is not None and any(name in self._slugs for name, _ in slugs.items() - self._slugs.items()):
             self._kept.clear()
             self._fresh.clear()
+            self._lists.clear()
+            self._lists_fresh.clear()
         self._slugs = slugs
 
     def sweep(self) -> None:
         """End of a build: what it did not use is forgotten (deleted and edited leads' pieces)."""
         self._kept, self._fresh = self._fresh, {}
         self._orders, self._orders_fresh = self._orders_fresh, {}
+        self._lists, self._lists_fresh = self._lists_fresh, {}
+        self._calls.clear()
+        self._merged.clear()
 
 
 MAX_MOVES = 64  # items leaving or arriving beyond which sorting afresh is quicker
@@ -119,7 +166,7 @@ def _moved(old: tuple[dict[int, Any], list[Any], list[Any]], by_id: dict[int, An
 
 
 def _same(old: Sequence[Any], new: Sequence[Any]) -> bool:
-    return len(old) == len(new) and all(a is b for a, b in zip(old, new))
+    return len(old) == len(new) and all(map(operator.is_, old, new))
 
 
 # --- rows of list pages ----------------------------------------------------------------------------------------

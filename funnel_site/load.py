@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -214,7 +215,27 @@ def read_leads(
             cache.put(entry_key(path, raw), blob)
     if cache is not None:
         cache.save()
-    return [result for result in results if result is not None]
+    return [(shared_strings(lead), problems) for lead, problems in filter(None, results)]
+
+
+def shared_strings(lead: Lead | None) -> Lead | None:
+    """``lead`` with one copy per process of the names every lead repeats: its front-matter keys and owner.
+
+    Unpickled leads (the cache's, the parsing workers') each bring their own copies of these strings;
+    the line map's ~40 keys alone are ~40 % of a lead's memory (300 MB at 100k leads). The lead is
+    changed in place, before anything else holds it: a replaced copy would cost three times as long
+    (~20 us a lead against ~6).
+    """
+    if lead is None:
+        return None
+    intern, put = sys.intern, object.__setattr__
+    put(lead, "lines", dict(zip(map(intern, lead.lines), lead.lines.values())))
+    if lead.contacts:
+        put(lead, "contacts", tuple(dict(zip(map(intern, contact), contact.values())) for contact in lead.contacts))
+    if lead.qualification:
+        put(lead, "qualification", dict(zip(map(intern, lead.qualification), lead.qualification.values())))
+    put(lead, "owner", intern(lead.owner))
+    return lead
 
 
 def read_lead(root: Path, path: str, config: Config) -> tuple[Lead | None, list[Problem]]:

@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from funnel_site import charts, datajson, exports, schema, table_data, views
 from funnel_site.engine import BuildEnvironment
-from funnel_site.figures import Figures
+from funnel_site.figures import Figures, LeadFigures
 from funnel_site.formatting import Formatter
 from funnel_site.fragments import Fragments, rows_renderer
 from funnel_site.i18n import translations
@@ -210,7 +210,9 @@ def plan_site(
     """The pages of a build. ``scope`` marks a restricted site (one owner's leads); ``fragments``: the dev server's rows."""
     config = project.config
     env = make_environment(Path(project.root), config.locale)
-    slugs = views.company_slugs(f.lead.company for f in figures.leads if f.lead.company)
+    # grouped before the links are followed: a group does not depend on them, and its keys are the company names
+    companies = views.group_by(figures.leads, views.company_of, fragments, "company")
+    slugs = views.company_slugs(company.key for company in companies)
     leads_by_path = {lead.path: lead for lead in project.leads}
     members = {m.id: m for m in reversed(config.team)}  # reversed: the first of equal ids wins, as in Config.member
     stages = {s.id: s for s in reversed(config.stages)}
@@ -227,7 +229,6 @@ def plan_site(
     context: dict[str, Any] = {"project": project, "config": config, "figures": figures, "warnings": list(warnings), "scope": scope}
     if fragments is not None:
         fragments.follow_links(slugs)
-    companies = views.group_by(figures.leads, views.company_of, fragments, "company")
     pages: list[tuple[str, str, Mapping[str, Any]]] = [
         ("index.html", "index.html", {}),
         ("board.html", "board.html", {}),
@@ -236,11 +237,15 @@ def plan_site(
         ("closed.html", "closed.html", {}),
         ("companies.html", "companies.html", {"companies": companies}),
     ]
-    pages += [(page_url(f.lead), "lead.html", {"lf": f, "lead": f.lead}) for f in figures.leads]
+    pages += _lead_pages(figures.leads) if fragments is None else fragments.pieces("lead pages", figures.leads, _lead_pages)
     pages += [(owner_url(o.member.id), "owner.html", {"owner": o}) for o in figures.owners]
     for company in companies:
         pages.append((company_url(company.key), "company.html", {"company": company}))
     return SitePlan(env, context, tuple(pages))
+
+
+def _lead_pages(leads: Sequence[LeadFigures]) -> list[tuple[str, str, Mapping[str, Any]]]:
+    return [(page_url(f.lead), "lead.html", {"lf": f, "lead": f.lead}) for f in leads]
 
 
 def _table_pages(
@@ -252,7 +257,8 @@ def _table_pages(
     """
     rows = views.sorted_leads(figures.leads, config, fragments)
     stage_order = views.stage_order(config)
-    menus = {"sources": views.values(figures.leads, "source"), "tags": views.values(figures.leads, "tags"), "stage_order": stage_order}
+    sources, tags = views.values_of(figures.leads, "source", "tags")
+    menus = {"sources": sources, "tags": tags, "stage_order": stage_order}
     pages = views.table_pages(len(rows))
     found: list[tuple[str, str, Mapping[str, Any]]] = [
         (page.path, "leads.html", {"table_page": page, "rows": rows[page.start:page.end], **menus}) for page in pages
@@ -366,10 +372,9 @@ def _page_keys(plan: SitePlan, figures: Figures, fragments: Fragments | None = N
     else:
         leads = dict(zip(map(id, figures.leads), fragments.pieces("page keys", figures.leads, lambda missing: [shown(f) for f in missing])))
     by_owner: dict[str, list[Any]] = {}
-    by_status: dict[str, list[Any]] = {}
     for f in figures.leads:
         by_owner.setdefault(f.lead.owner, []).append(leads[id(f)])
-        by_status.setdefault(f.lead.status, []).append(leads[id(f)])
+    by_status = {status: [leads[id(f)] for f in found] for status, found in figures.by_status.items()}
     lists = {  # the two list pages an edit of an active lead leaves alone: ideas, and closed with its rates
         "ideas.html": tuple(by_status.get("potential", ())),
         "closed.html": (

@@ -15,13 +15,19 @@ import time
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Iterator
+from urllib.parse import parse_qs, urlsplit
 
 from funnel_site.devsession import RELOAD_SCRIPT, DevSession, Outcome
 from funnel_site.problems import Problem, UsageError
 from funnel_site.render import builtin_templates
 
 EVENTS = "/__livereload"
-RELOAD_JS = b"new EventSource('/__livereload').addEventListener('reload', () => location.reload());\n"
+# A page names the build it was served from; the stream announces at once a rebuild that came before it connected.
+RELOAD_JS = (
+    b"const build = new URL(document.currentScript.src).searchParams.get('build');\n"
+    b"new EventSource(build === null ? '/__livereload' : '/__livereload?since=' + encodeURIComponent(build))"
+    b".addEventListener('reload', () => location.reload());\n"
+)
 PING_SECONDS = 15.0
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -61,6 +67,14 @@ def problems_page(problems: list[Problem]) -> bytes:
     ).encode()
 
 
+def stamped(page: bytes, build: int) -> bytes:
+    """The page with its reload script asking about builds after ``build``."""
+    return page.replace(_SCRIPT_SRC, _SCRIPT_SRC[:-1] + f'?build={build}"'.encode(), 1)
+
+
+_SCRIPT_SRC = f'<script src="{RELOAD_SCRIPT}"'.encode()
+
+
 def make_handler(out: Path, reloads: Reloads, stop: threading.Event) -> type[http.server.SimpleHTTPRequestHandler]:
     class Handler(http.server.SimpleHTTPRequestHandler):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -78,12 +92,32 @@ def make_handler(out: Path, reloads: Reloads, stop: threading.Event) -> type[htt
                 self._events()
             elif path == RELOAD_SCRIPT:
                 self._send(RELOAD_JS, "text/javascript; charset=utf-8")
-            elif reloads.problems and (path.endswith("/") or path.endswith(".html")):
-                self._send(problems_page(reloads.problems), "text/html; charset=utf-8")
+            elif path.endswith("/") or path.endswith(".html"):
+                self._page(path)
             elif path == "/assets/style.css" and not (out / "assets" / "style.css").is_file():
                 self._send((builtin_templates() / "assets" / "style.css").read_bytes(), "text/css")
             else:
                 super().do_GET()
+
+        def _page(self, path: str) -> None:
+            """A page with the number of the build it shows in its reload script's address.
+
+            The number is read before the file: files are written before their build is announced, so the
+            page is at least that build (a page already newer only reloads once more).
+            """
+            build, problems = reloads.generation, reloads.problems
+            if problems:
+                self._send(stamped(problems_page(problems), build), "text/html; charset=utf-8")
+                return
+            file = Path(self.translate_path(path))
+            if file.is_dir():
+                file = file / "index.html"
+            try:
+                body = file.read_bytes()
+            except OSError:
+                super().do_GET()  # its 404 or redirect
+                return
+            self._send(stamped(body, build), "text/html; charset=utf-8")
 
         def _send(self, body: bytes, content_type: str) -> None:
             self.send_response(200)
@@ -97,8 +131,11 @@ def make_handler(out: Path, reloads: Reloads, stop: threading.Event) -> type[htt
             self.send_header("Content-Type", "text/event-stream")
             self.end_headers()
             seen = reloads.generation
+            since = parse_qs(urlsplit(self.path).query).get("since", [str(seen)])[0]
             try:
                 self.wfile.write(b"retry: 1000\n\n")
+                if since != str(seen):  # rebuilt between the page and this stream
+                    self.wfile.write(f"event: reload\ndata: {seen}\n\n".encode())
                 self.wfile.flush()
                 while not stop.is_set():
                     now = reloads.wait(seen, PING_SECONDS)

@@ -5,7 +5,8 @@ One manifest per output folder, in the cache directory next to the parse cache
 (``site-<digest of the output path>.pickle``), holds:
 
 * the digest of every input of that build: the code, installed packages, config, theme and pipeline
-  templates, today, --owner/--split, and the path and bytes of every lead file (``inputs_digest``);
+  templates, today, --owner/--split, the path and bytes of every lead file, and the owner and mode
+  a file written now gets (``inputs_digest``);
 * every file and folder of the output as it was left, by stat identity (inode, size, mtime, ctime),
   and every file's sha256;
 * per lead, company and owner page, the digest of what it shows (``page_digests``);
@@ -25,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import stat
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -32,6 +34,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from funnel_site.build import new_file_owner
 from funnel_site.cache import code_fingerprint
 from funnel_site.load import Sources
 from funnel_site.problems import Problem
@@ -66,8 +69,9 @@ def build_fingerprint(sources: Sources, today: date, owner: str | None, split: b
 
 
 def inputs_digest(fingerprint: bytes, sources: Sources, keys: dict[str, bytes]) -> bytes:
-    """The fingerprint plus every lead file's path and bytes (``keys``) and what finding or reading them found."""
-    digest = hashlib.sha256(fingerprint)
+    """The fingerprint plus every lead file's path and bytes (``keys``) and what finding or reading them found,
+    and who owns a file written now and its mode: another user or umask must not find the site complete."""
+    digest = hashlib.sha256(fingerprint + repr(new_file_owner()).encode())
     digest.update(repr(sources.problems).encode())
     for path, problems in zip(sources.paths, sources.read_problems):
         digest.update(b"k" + keys[path] if path in keys else b"p" + repr((path, problems)).encode() + b"\0")
@@ -123,6 +127,7 @@ class SiteCache:
         self.found = scan_output(out) if self.previous is not None else {}
         self.intact: set[str] = set()  # files of the output known to hold what the last build wrote
         self.pages: dict[str, bytes] = {}  # this build's page digests, set by whoever plans the pages
+        self.owner = new_file_owner()
 
     def _read(self) -> Manifest | None:
         try:
@@ -159,8 +164,8 @@ class SiteCache:
         written, now = self.previous.files.get(path), self.found.get(path)
         if written is None or now is None or now == FOLDER or written == FOLDER:
             return written == now
-        if now != written:
-            if now[1] != written[1] or path not in self.previous.contents:
+        if now != written:  # touched since: a restored copy, or changed (content, owner or mode: docs/reliability.md)
+            if now[1] != written[1] or path not in self.previous.contents or not _owned(os.path.join(self.out, path), self.owner):
                 return False
             if _content(os.path.join(self.out, path)) != self.previous.contents[path]:
                 return False
@@ -205,6 +210,15 @@ class SiteCache:
             else:
                 contents[path] = _content(os.path.join(self.out, path))
         return contents
+
+
+def _owned(path: str, owner: tuple[int, int]) -> bool:
+    """Whether a file has this owner and mode (``new_file_owner``; a copy or a chown may change them)."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    return (info.st_uid, stat.S_IMODE(info.st_mode)) == owner
 
 
 def _content(path: str) -> bytes:

@@ -10,6 +10,9 @@ aliases, tags and depth are refused as the events arrive, before anything recurs
 the line of every key is recorded on the way. Among several construction errors (duplicate or
 non-text keys) the one PyYAML's breadth-first constructor would meet first is reported, so the
 messages match the two-pass loader this replaced (tests/strict_yaml_reference.py).
+
+Most front matters never reach that loop: ``parse_common`` reads the usual shapes line by line and
+answers only where it can prove libyaml reads them the same way (see the note above it).
 """
 
 from __future__ import annotations
@@ -62,23 +65,35 @@ def _timestamp(text: str) -> date | str:
         return text
 
 
+def _decimal(text: str) -> Decimal | str:
+    """A YAML float as an exact Decimal; an exponent beyond what Decimal can hold stays text,
+    which the field check then reports as "expected a number" with its key and line."""
+    try:
+        return Decimal(text)
+    except ArithmeticError:
+        return text
+
+
 _CONSTRUCT = {
     "tag:yaml.org,2002:bool": lambda text: _BOOL[text.lower()],
     # int() refuses more than 4300 digits with a bare ValueError; a Decimal lets the field
     # check report "too large" with its key and line instead.
     "tag:yaml.org,2002:int": lambda text: int(text) if len(text) <= 100 else Decimal(text),
-    "tag:yaml.org,2002:float": Decimal,
+    "tag:yaml.org,2002:float": _decimal,
     "tag:yaml.org,2002:null": lambda text: None,
     "tag:yaml.org,2002:timestamp": _timestamp,
 }
 
 
 def _scalar(event: yaml.ScalarEvent) -> Any:
-    value = event.value
-    if event.implicit[0]:
-        for tag, pattern in _RESOLVERS.get(value[0] if value else "", ()):
-            if pattern.match(value):
-                return _CONSTRUCT[tag](value)
+    return _resolve(event.value) if event.implicit[0] else event.value
+
+
+def _resolve(value: str) -> Any:
+    """The value of a plain (unquoted) scalar."""
+    for tag, pattern in _RESOLVERS.get(value[0] if value else "", ()):
+        if pattern.match(value):
+            return _CONSTRUCT[tag](value)
     return value
 
 
@@ -102,6 +117,13 @@ def parse_yaml(text: str, line_offset: int = 0) -> tuple[Any, dict[str, int]]:
     Raises ``YamlError`` for syntax errors, aliases, explicit tags, deep nesting
     and duplicate keys. An impossible date such as 2026-02-30 stays a string.
     """
+    if (common := parse_common(text, line_offset)) is not None:
+        return common
+    return parse_events(text, line_offset)
+
+
+def parse_events(text: str, line_offset: int = 0) -> tuple[Any, dict[str, int]]:
+    """``parse_yaml`` the long way, for any document: one pass over libyaml's events."""
     stack: list[_Frame] = []
     lines: dict[str, int] = {}
     errors: list[tuple[int, int, ConstructorError]] = []  # (round, event index, error)
@@ -224,3 +246,147 @@ _HINTS = {
     "mapping values are not allowed in this context": "put a value containing ': ' in quotes, and check the indentation",
     "could not find expected ':'": "each line needs 'key: value'; check the indentation and quotes",
 }
+
+
+# The fast path: front matter nearly always has one shape -- `key: value` lines, nested mappings,
+# `- key: value` lists and one-line `[a, b]` lists -- which a line-by-line reader takes in 40 % of
+# the time libyaml's event stream costs in Python. It accepts only what it can prove libyaml reads
+# the same way, and hands everything else (comments, multi-line or special scalars, any error) to
+# the event loop above, so data, line map and every message stay the same
+# (tests/test_strict_yaml.py compares both paths on the corpus and on random mutations).
+
+# Characters libyaml reads as printable and not as a line break; anything else goes the long way.
+_UNUSUAL = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+_ENTRY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]{0,99}):(?: +(.*))?$")
+_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
+_FLOW_UNSAFE = frozenset("[]{}#:'\"")  # commas separate the items
+_COMMON_DEPTH = 10
+_NOT_COMMON = object()
+
+
+def parse_common(text: str, line_offset: int = 0) -> tuple[dict[str, Any], dict[str, int]] | None:
+    """``parse_yaml``'s result for a document of the common shape; None for anything else."""
+    if _UNUSUAL.search(text):
+        return None
+    root: dict[str, Any] = {}
+    lines: dict[str, int] = {}
+    stack: list[tuple[int, dict | list, str]] = [(0, root, "")]  # (indent, container, key path)
+    pending: tuple[dict, str, str, int] | None = None  # a `key:` whose value starts on a later line
+    for number, line in enumerate(text.split("\n"), start=1 + line_offset):
+        body = line.lstrip(" ")
+        if not body:
+            continue
+        indent = len(line) - len(body)
+        item = body.startswith("- ")
+        if pending is not None:
+            container, key, path, parent_indent = pending
+            pending = None
+            if indent > parent_indent or (item and indent == parent_indent):
+                if len(stack) >= _COMMON_DEPTH:
+                    return None
+                child: dict | list = [] if item else {}
+                container[key] = child
+                stack.append((indent, child, path))
+        while indent < stack[-1][0]:
+            stack.pop()
+        top_indent, container, path = stack[-1]
+        if indent != top_indent:
+            return None
+        if type(container) is list and not item and len(stack) > 1 and stack[-2][0] == indent:
+            stack.pop()  # the end of a list written at its key's indentation
+            top_indent, container, path = stack[-1]
+        if type(container) is list:
+            if not item:
+                return None
+            rest = body[2:].lstrip(" ")
+            column = indent + len(body) - len(rest)
+            path = f"{path}[{len(container)}]"
+            lines[path] = number
+            if _ENTRY.match(rest):
+                if len(stack) >= _COMMON_DEPTH:
+                    return None
+                child = {}
+                container.append(child)
+                stack.append((column, child, path))
+                container, indent = child, column
+                body = rest
+            else:
+                value = _common_scalar(rest.rstrip(" "))
+                if value is _NOT_COMMON:
+                    return None
+                container.append(value)
+                continue
+        elif item:
+            return None
+        entry = _ENTRY.match(body)
+        if entry is None:
+            return None
+        key, rest = entry.group(1), (entry.group(2) or "").rstrip(" ")
+        if key in container or type(_resolve_common(key)) is not str:
+            return None  # a duplicate or non-text key: the long way reports it
+        path = f"{path}.{key}" if path else key
+        lines[path] = number
+        if not rest:
+            container[key] = None
+            pending = (container, key, path, indent)
+        elif rest[0] == "[":
+            values = _flow_list(rest)
+            if values is None:
+                return None
+            container[key] = values
+            for index in range(len(values)):
+                lines[f"{path}[{index}]"] = number
+        else:
+            value = _common_scalar(rest)
+            if value is _NOT_COMMON:
+                return None
+            container[key] = value
+    return (root, lines) if root else None
+
+
+def _common_scalar(text: str) -> Any:
+    """A one-line plain or quoted scalar without escapes (``text`` has no outer spaces)."""
+    if not text:
+        return _NOT_COMMON
+    first = text[0]
+    if first == '"' or first == "'":
+        inner = text[1:-1]
+        if len(text) < 2 or text[-1] != first or first in inner or "\\" in inner:
+            return _NOT_COMMON
+        return inner
+    if first in _INDICATORS or ": " in text or " #" in text or text[-1] == ":":
+        return _NOT_COMMON
+    return _resolve_common(text)
+
+
+_RESOLVED: dict[str, Any] = {}  # stages, owners, dates, flags: front matters repeat most of their values
+_RESOLVED_MAX = 1 << 16
+
+
+def _resolve_common(text: str) -> Any:
+    value = _RESOLVED.get(text, _NOT_COMMON)
+    if value is not _NOT_COMMON:
+        return value
+    value = _resolve(text)
+    if len(_RESOLVED) >= _RESOLVED_MAX:
+        _RESOLVED.clear()
+    _RESOLVED[text] = value  # every value is immutable (str, int, Decimal, date, bool, None): sharing is safe
+    return value
+
+
+def _flow_list(text: str) -> list[Any] | None:
+    """A one-line ``[a, b]`` of plain scalars."""
+    if text[-1] != "]":
+        return None
+    inner = text[1:-1]
+    if not _FLOW_UNSAFE.isdisjoint(inner):
+        return None
+    if not inner.strip(" "):
+        return []
+    values = []
+    for part in inner.split(","):
+        part = part.strip(" ")
+        if not part or part[0] in _INDICATORS or (value := _resolve_common(part)) is _NOT_COMMON:
+            return None
+        values.append(value)
+    return values

@@ -162,9 +162,8 @@ def company_slugs(names: Iterable[str]) -> dict[str, str]:
 def board(figures: Figures, config: Config, fragments: Fragments | None = None) -> list[Column]:
     """One column per stage with its active leads, soonest expected close first. ``fragments``: see ``in_order``."""
     by_stage: dict[str | None, list[LeadFigures]] = defaultdict(list)
-    for f in figures.leads:
-        if f.lead.status == "active":
-            by_stage[f.lead.stage].append(f)
+    for f in figures.by_status["active"]:
+        by_stage[f.lead.stage].append(f)
     columns = []
     for stage in config.stages:
         leads = in_order(by_stage.get(stage.id, []), _board_order, fragments, f"board {stage.id}")
@@ -181,12 +180,24 @@ def in_order(leads: Iterable[LeadFigures], key: Callable[[LeadFigures], Any], fr
     return fragments.sorted(kind, leads, key) if fragments is not None else sorted(leads, key=key)
 
 
-def capped(leads: Sequence[LeadFigures], limit: int = BOARD_COLUMN_CARDS) -> tuple[LeadFigures, ...]:
-    """The ``limit`` largest by weighted value, kept in their given order (a short column stays as it is)."""
+def capped(
+    leads: Sequence[LeadFigures], limit: int = BOARD_COLUMN_CARDS, fragments: Fragments | None = None, kind: str = "capped",
+) -> tuple[LeadFigures, ...]:
+    """The ``limit`` largest by weighted value, kept in their given order (a short column stays as it is).
+
+    ``fragments`` (serve): the ranking by value is kept (``in_order``), one ``kind`` per column.
+    """
     if len(leads) <= limit:
         return tuple(leads)
-    largest = sorted(range(len(leads)), key=lambda i: (-(leads[i].weighted or 0), leads[i].lead.id))[:limit]
-    return tuple(leads[i] for i in sorted(largest))
+    if fragments is None:
+        largest = sorted(range(len(leads)), key=lambda i: _by_weight(leads[i]))[:limit]
+        return tuple(leads[i] for i in sorted(largest))
+    top = {id(f) for f in fragments.sorted(kind, leads, _by_weight)[:limit]}
+    return tuple(f for f in leads if id(f) in top)
+
+
+def _by_weight(f: LeadFigures) -> tuple[Decimal | int, str]:
+    return (-(f.weighted or 0), f.lead.id)
 
 
 def table_page_path(number: int) -> str:
@@ -200,6 +211,11 @@ def table_pages(total: int, size: int = TABLE_PAGE_SIZE) -> list[TablePage]:
     return [TablePage(n + 1, count, n * size, min(total, (n + 1) * size), total) for n in range(count)]
 
 
+def with_status(figures: Figures, *statuses: str) -> list[LeadFigures]:
+    """The leads of these statuses, status by status (for lists sorted afterwards by a key unique per lead)."""
+    return [f for status in statuses for f in figures.by_status.get(status, ())]
+
+
 def follow_ups(leads: Iterable[LeadFigures], today: date, days: int = DUE_SOON_DAYS, fragments: Fragments | None = None) -> list[LeadFigures]:
     """Open leads with a follow-up that is overdue or due within ``days``, oldest first."""
     horizon = today + timedelta(days=days)
@@ -211,9 +227,9 @@ def stale(leads: Iterable[LeadFigures]) -> list[LeadFigures]:
     return sorted((f for f in leads if f.stale), key=lambda f: (-(f.days_since_touch or 0), f.lead.id))
 
 
-def top_weighted(leads: Iterable[LeadFigures], count: int = TOP_OPPORTUNITIES) -> list[LeadFigures]:
+def top_weighted(leads: Iterable[LeadFigures], count: int = TOP_OPPORTUNITIES, fragments: Fragments | None = None) -> list[LeadFigures]:
     active = [f for f in leads if f.lead.status == "active" and f.weighted]
-    return sorted(active, key=lambda f: (-(f.weighted or 0), f.lead.id))[:count]
+    return in_order(active, _by_weight, fragments, "top weighted")[:count]
 
 
 def ideas(leads: Iterable[LeadFigures]) -> list[LeadFigures]:
@@ -266,7 +282,7 @@ def quarter_of(day: date) -> tuple[str, date, date]:
 def current_quarter(figures: Figures, config: Config) -> Period:
     """Won in the calendar quarter of ``today``, against that quarter's target when one is set."""
     label, start, end = quarter_of(figures.today)
-    won = [f for f in figures.leads if f.lead.status == "won" and f.lead.closed_on and start <= f.lead.closed_on <= end]
+    won = [f for f in figures.by_status["won"] if f.lead.closed_on and start <= f.lead.closed_on <= end]
     target = next((t.amount for t in config.targets if t.period == label), None)
     return Period(label, start, end, _sum(f.value for f in won), len(won), target)
 
@@ -277,14 +293,20 @@ def stage_order(config: Config) -> dict[str, int]:
 
 def values(leads: Iterable[LeadFigures], field: str) -> list[str]:
     """The distinct values of a text or list field over all leads, sorted (for filter menus)."""
-    found: set[str] = set()
+    return values_of(leads, field)[0]
+
+
+def values_of(leads: Iterable[LeadFigures], *fields: str) -> list[list[str]]:
+    """``values`` of each field, in one pass over the leads."""
+    found: list[set[str]] = [set() for _ in fields]
     for f in leads:
-        value = getattr(f.lead, field)
-        if isinstance(value, str):
-            found.add(value)
-        elif value:
-            found.update(value)
-    return sorted(found, key=lambda v: (v.casefold(), v))
+        for field, seen in zip(fields, found):
+            value = getattr(f.lead, field)
+            if isinstance(value, str):
+                seen.add(value)
+            elif value:
+                seen.update(value)
+    return [sorted(seen, key=lambda v: (v.casefold(), v)) for seen in found]
 
 
 def sizes(groups: Iterable[Group]) -> list[tuple[str, int]]:

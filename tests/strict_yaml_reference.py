@@ -73,8 +73,12 @@ class StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
         # field check report "too large" with its key and line instead.
         return int(text) if len(text) <= 100 else Decimal(text)
 
-    def construct_yaml_float(self, node: ScalarNode) -> Decimal:
-        return Decimal(self.construct_scalar(node))
+    def construct_yaml_float(self, node: ScalarNode) -> Decimal | str:
+        text = self.construct_scalar(node)
+        try:
+            return Decimal(text)
+        except ArithmeticError:  # an exponent beyond Decimal's range stays text ("expected a number")
+            return text
 
     def construct_yaml_timestamp(self, node: ScalarNode) -> date | str:
         text = self.construct_scalar(node)

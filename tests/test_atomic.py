@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import TODAY, write_project
+from funnel_site import build as build_module
 
 TRIALS = 30
 GOOD = "---\ntitle: Acme\nowner: anna\nstage: offer\nvalue: 1000\nexpected_close: 2026-12-01\nnext_step: Call\n---\nNotes.\n"
@@ -131,16 +132,16 @@ def _built(tmp_path: Path, run_cli) -> tuple[Path, Path, dict[str, bytes]]:
 
 def test_full_disk_ends_with_a_clear_error_and_the_old_site_intact(tmp_path: Path, run_cli, monkeypatch) -> None:
     root, out, before = _built(tmp_path, run_cli)
-    real_write = Path.write_bytes
+    real_create = build_module._create
     written = []
 
-    def write_until_full(self: Path, data: bytes) -> int:
+    def write_until_full(path: str, data: bytes) -> None:
         if len(written) >= 3:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
-        written.append(self)
-        return real_write(self, data)
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
+        written.append(path)
+        real_create(path, data)
 
-    monkeypatch.setattr(Path, "write_bytes", write_until_full)
+    monkeypatch.setattr(build_module, "_create", write_until_full)
     result = run_cli("build", str(root), "-o", str(out), "--today", TODAY)
     assert (result.code, result.out) == (2, "")
     assert result.err == f"funnel-site: error: cannot write {out}: No space left on device; the previous site was left unchanged\n"

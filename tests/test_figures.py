@@ -121,3 +121,35 @@ def test_rates_are_null_without_closed_leads(make_project, run_cli, tmp_path: Pa
     totals = json.loads((tmp_path / "o" / "data.json").read_text())["totals"]
     assert totals["close_rate"] == totals["win_rate"] == totals["cancel_share"] == {"by_count": None, "by_value": None}
     assert (totals["average_won_value"], totals["average_sales_cycle_days"]) == (None, None)
+
+
+@pytest.mark.parametrize("today", ["2026-11-22", "2026-10-15", "2027-02-01"])
+def test_compute_in_one_pass_equals_the_figure_functions(make_project, today: str) -> None:
+    """compute adds every sum in the leads' order, as the per-figure functions do: the same Decimals, digit for digit."""
+    from datetime import date
+
+    from funnel_site import figures
+    from funnel_site.load import load_project
+
+    extra = {  # values whose sums show their digits: 0.1 + 0.2, trailing zeros, no value at all, a stage not in the config
+        "leads/x1.md": lead(title="X1", owner="anna", stage="offer", value="0.10", expected_close="2026-12-10"),
+        "leads/x2.md": lead(title="X2", owner="anna", stage="offer", value="0.2", expected_close="2026-12-31"),
+        "leads/x3.md": lead(title="X3", owner="ben", stage="offer", expected_close="2026-12-11"),
+        "leads/x4.md": lead(title="X4", owner="zoe", status="won", value="5.50", closed_on="2026-11-05"),
+        "leads/x5.md": lead(title="X5", owner="anna", status="lost", value="1.000", closed_on="2026-11-06", created="2026-01-01"),
+    }
+    project = load_project(make_project({**LEADS, **extra}))
+    day = date.fromisoformat(today)
+    found = figures.compute(project, day)
+    leads = found.leads
+    config = project.config
+    split = {s: [f for f in leads if f.lead.status == s] for s in ("active", "won")}
+    assert repr(found.totals) == repr(figures.totals(leads))
+    assert repr(found.stages) == repr(figures.stage_buckets(config.stages, leads))
+    assert repr(found.forecast_by_month) == repr(figures.forecast_by_month(leads))
+    assert repr(found.closed_by_month) == repr(figures.closed_by_month(leads))
+    owners = tuple(figures.owner_figures(m, [f for f in leads if f.lead.owner == m.id]) for m in config.team)
+    assert repr(found.owners) == repr(owners)
+    assert repr(found.targets) == repr(tuple(figures.target_figures(t, leads) for t in config.targets))
+    assert split["won"] and found.targets and found.forecast_by_month and found.closed_by_month
+    assert repr(figures.compute(project, day, found)) == repr(found)

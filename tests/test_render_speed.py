@@ -170,3 +170,27 @@ def test_contact_url_links_as_the_template_expression_did(tmp_path: Path, key: s
     printed = env.from_string(ORIGINAL_CONTACT_URL).render(key=key, value=value)
     url = contact_url(key, value)
     assert printed == ("-" if url is None else str(escape(url)))
+
+
+MACROS = """\
+{%- macro pair(a, b) %}<{{ a }}|{{ b }}>{% endmacro -%}
+{%- macro opt(a, b="d<") %}({{ a }},{{ b }}){% endmacro -%}
+{%- macro rest(a) %}{{ a }}{{ varargs }}{{ kwargs }}{% endmacro -%}
+{%- macro boxed(a) %}[{{ a }}{{ caller(a) }}]{% endmacro -%}
+{{ pair("x&", "<y>") }} {{ pair("x", b="kw") }} {{ opt("o") }} {{ opt("o", "p") }} {{ rest(1, 2, k=3) }}
+{% for i in [1, 2] %}{{ pair(i, loop.index) }}{% endfor %}{% block b %}{% set v = "v" %}{{ pair(v, v) }}{% endblock %}
+{% call(x) boxed("c") %}{{ x }}!{% endcall %} {{ pair("a", "b") ~ "&" }}
+{% autoescape false %}{{ pair("<r>", "<s>") }}{% endautoescape %}
+"""
+
+
+def test_macros_print_what_plain_jinja_prints_and_full_calls_skip_macro_call(monkeypatch) -> None:
+    plain, fast = (_environment(flag).from_string(MACROS) for flag in (False, True))
+    expected = plain.render()
+    entered = []
+    original = jinja2.runtime.Macro.__call__
+    monkeypatch.setattr(jinja2.runtime.Macro, "__call__", lambda self, *a, **k: entered.append(self.name) or original(self, *a, **k))
+    assert fast.render() == expected
+    assert "<x&amp;|&lt;y&gt;>" in expected and "(o,d&lt;)" in expected and "[cc!]" in expected and "<a|b>&amp;" in expected
+    assert sorted(set(entered)) == ["boxed", "opt", "pair", "rest"]  # defaults, keywords, extra arguments, caller
+    assert entered.count("pair") == 1  # only pair("x", b="kw"); every all-positional call went straight to the body

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from conftest import TODAY
+from funnel_site.cache import CACHE_DIR_NAME
 from funnel_site.cli import make_parser
 from funnel_site.scaffold import FILES
 
@@ -92,7 +93,8 @@ def test_github_workflow_runs_real_commands(tmp_path, run_cli):
     for command in commands:
         _parses(command)
     assert [step.get("uses") for step in steps if "uses" in step] == [
-        "actions/checkout@v4", "actions/setup-python@v5", "actions/upload-artifact@v4", "actions/upload-pages-artifact@v3",
+        "actions/checkout@v4", "actions/setup-python@v5", "actions/cache@v4", "actions/upload-artifact@v4",
+        "actions/upload-pages-artifact@v3",
     ]
     assert workflow["env"]["FUNNEL_SITE_PACKAGE"] == "funnel-site==0.1.0"
     assert "vars.FUNNEL_SITE_PAGES == 'true'" in workflow["jobs"]["pages"]["if"]  # publishing is opt-in
@@ -119,6 +121,34 @@ def test_gitlab_ci_publishes_code_quality_and_junit_reports(tmp_path, run_cli):
     assert ci["policy"]["variables"] == {"GIT_DEPTH": 0} and ci["policy"]["stage"] == "check"
     assert ci["policy"]["script"][-1] == 'funnel-site policy --base "$BASE" --head "$CI_COMMIT_SHA" .'
     assert ci["pages"]["rules"][0]["if"].startswith('$FUNNEL_SITE_PAGES == "true"')
+
+
+def test_github_workflow_keeps_the_parse_cache_and_the_site_between_runs(tmp_path, run_cli):
+    run_cli("init", str(tmp_path / "p"), "--today", TODAY)
+    steps = yaml.safe_load((tmp_path / "p/.github/workflows/funnel-site.yml").read_text())["jobs"]["check-and-build"]["steps"]
+    names = [step.get("name") for step in steps]
+    cache = steps[names.index("Restore the build cache")]
+    assert cache == {"name": "Restore the build cache", "uses": "actions/cache@v4", "with": {
+        "path": f"{CACHE_DIR_NAME}\n_site\n",
+        "key": "funnel-site-${{ runner.os }}-${{ github.sha }}",
+        "restore-keys": "funnel-site-${{ runner.os }}-\n",
+    }}
+    assert names.index("Restore the build cache") < names.index("Check the lead files")  # the check parses too
+    build = _commands([step["run"] for step in steps if step.get("name") == "Build the dashboard"])
+    assert build == [["build", ".", "-o", "_site"]]  # the folder kept is the one built, so pages are reused
+
+
+def test_gitlab_ci_keeps_the_parse_cache_and_the_site_per_branch(tmp_path, run_cli):
+    run_cli("init", str(tmp_path / "p"), "--today", TODAY)
+    ci = yaml.safe_load((tmp_path / "p/.gitlab-ci.yml").read_text())
+    kept = {
+        "key": "funnel-site-$CI_COMMIT_REF_SLUG", "fallback_keys": ["funnel-site-$CI_DEFAULT_BRANCH"],
+        "paths": [f"{CACHE_DIR_NAME}/", "_site/"],
+    }
+    assert ci["build"]["cache"] == kept
+    assert ci["check"]["cache"] == {**kept, "policy": "pull"}  # only the build saves it
+    assert _commands(ci["build"]["script"]) == [["build", ".", "-o", "_site"]]
+    assert "cache" not in ci["policy"] and "cache" not in ci["pages"] and "cache" not in ci["default"]
 
 
 def _hook_files_pattern(hook: dict) -> re.Pattern[str]:

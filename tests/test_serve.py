@@ -112,9 +112,34 @@ def test_edit_is_served_and_reload_event_sent(server: Server) -> None:
 def test_pages_carry_the_reload_script_and_no_cache(server: Server) -> None:
     status, headers, body = server.get("/index.html")
     assert status == 200 and headers["cache-control"] == "no-store"
-    assert b'<script src="/__livereload.js" defer></script>' in body
+    assert b'<script src="/__livereload.js?build=1" defer></script>' in body
+    assert server.get("/")[2] == body
     status, headers, script = server.get("/__livereload.js")
-    assert status == 200 and b"EventSource('/__livereload')" in script
+    assert status == 200 and b"EventSource(build === null ? '/__livereload' : '/__livereload?since='" in script
+
+
+def test_a_rebuild_before_the_stream_connects_is_announced_at_once(server: Server) -> None:
+    assert b"/__livereload.js?build=1" in server.get("/leads/acme.html")[2]
+    (server.root / "leads" / "acme.md").write_text(acme(2500))  # type: ignore[attr-defined]
+    server.wait_until("/index.html", lambda b: b"/__livereload.js?build=2" in b)
+    stale = http.client.HTTPConnection("127.0.0.1", server.port, timeout=BOUND)
+    stale.request("GET", "/__livereload?since=1")  # the tab loaded build 1, its script runs only now
+    stream = stale.getresponse()
+    assert [stream.readline() for _ in range(5)] == [b"retry: 1000\n", b"\n", b"event: reload\n", b"data: 2\n", b"\n"]
+    stale.close()
+    current = http.client.HTTPConnection("127.0.0.1", server.port, timeout=BOUND)
+    current.request("GET", "/__livereload?since=2")  # up to date: nothing until the next rebuild
+    stream = current.getresponse()
+    assert [stream.readline() for _ in range(2)] == [b"retry: 1000\n", b"\n"]
+    (server.root / "leads" / "acme.md").write_text(acme(3000))  # type: ignore[attr-defined]
+    assert [stream.readline() for _ in range(2)] == [b"event: reload\n", b"data: 3\n"]
+    current.close()
+
+
+def test_the_problems_page_names_its_build_too(server: Server) -> None:
+    (server.root / "leads" / "acme.md").write_text(acme(1000, stage="negotation"))  # type: ignore[attr-defined]
+    body = server.wait_until("/", lambda b: b"The pipeline has 1 problem" in b)
+    assert b'<script src="/__livereload.js?build=2" defer></script>' in body
 
 
 def test_broken_edit_shows_problems_then_dashboard_returns(server: Server) -> None:

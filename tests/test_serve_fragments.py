@@ -243,3 +243,53 @@ def test_the_cycle_collector_waits_while_an_edit_is_rebuilt(tmp_path: Path, monk
     assert during == [False] and gc.isenabled()
     (dev.root / "leads" / "a.md").write_text("---\ntitle: [broken\n---\n")
     assert not dev.apply({dev.root / "leads" / "a.md"}).ok and gc.isenabled()
+
+
+def test_pieces_of_a_list_like_last_builds_compare_place_by_place() -> None:
+    fragments = Fragments()
+    items = [object() for _ in range(5)]
+    made: list[object] = []
+
+    def make(missing: list[object]) -> list[str]:
+        made.extend(missing)
+        return [f"piece {items.index(m) if m in items else 'new'}" for m in missing]
+
+    assert fragments.pieces("k", items, make) == [f"piece {i}" for i in range(5)] and made == items
+    fragments.sweep()
+    made.clear()
+    edited = object()
+    second = [*items[:2], edited, *items[3:]]  # the same length, one item replaced in place
+    assert fragments.pieces("k", second, make) == ["piece 0", "piece 1", "piece new", "piece 3", "piece 4"] and made == [edited]
+    fragments.sweep()
+    made.clear()
+    shorter = [items[4], items[0]]  # another length: found by object, also what the list of last build kept
+    assert fragments.pieces("k", shorter, make) == ["piece 4", "piece 0"] and made == []
+    fragments.sweep()
+    made.clear()
+    assert fragments.pieces("k", shorter, make) == ["piece 4", "piece 0"] and made == []
+    assert fragments.pieces("k", [items[1]], make) == ["piece 1"] and made == [items[1]]  # dropped when a build does not use it
+
+
+def test_an_owner_page_keeps_the_rows_of_unchanged_leads(tmp_path: Path) -> None:
+    dev = start(tmp_path)
+    save(dev, "leads/a.md", active("Alpha", 150, company="Acme GmbH"))
+    assert dev.checked is not None
+    gamma = next(f for f in dev.checked.figures.leads if f.lead.path == "leads/c.md")  # anna's, like Alpha
+    row = kept(dev.pages.fragments, "rows-owner-leads.html@../", gamma)
+    assert row is not None and row.startswith("<tr>\n<th scope=\"row\"><a href=\"../leads/c.html\">Gamma</a>")
+    save(dev, "leads/a.md", active("Alpha", 160, company="Acme GmbH"))
+    assert kept(dev.pages.fragments, "rows-owner-leads.html@../", gamma) is row
+    assert dev.files == cold(dev)
+
+
+@pytest.mark.usefixtures("small_table_pages")
+def test_capped_board_columns_and_top_list_equal_a_cold_build_after_every_edit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(views, "capped", functools.partial(views.capped, limit=1))  # kept rankings decide what is shown
+    monkeypatch.setattr(views, "top_weighted", functools.partial(views.top_weighted, count=2))
+    dev = start(tmp_path)
+    board = dev.files["board.html"]
+    assert board.count(b'<li class="card') == 3 and dev.files == cold(dev)  # four active leads, two of them in one stage
+    for what, relative, text in EDITS:
+        save(dev, relative, text)
+        assert dev.files == cold(dev), what
+    assert dev.files["board.html"] != board

@@ -12,7 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 import strict_yaml_reference as reference  # noqa: E402
 
-from funnel_site.strict_yaml import YamlError, parse_yaml  # noqa: E402
+from funnel_site.strict_yaml import YamlError, parse_common, parse_events, parse_yaml  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -40,6 +40,8 @@ def _mutations(texts: list[str], count: int, seed: int = 7) -> list[str]:
     for _ in range(count):
         lines = rng.choice(texts).split("\n")
         for _ in range(rng.randint(1, 3)):
+            if not lines:  # a one-line front matter whose line was deleted
+                lines = [""]
             i = rng.randrange(len(lines))
             action = rng.randrange(6)
             if action == 0:
@@ -83,3 +85,90 @@ def test_every_front_matter_in_the_repository_and_5000_mutations() -> None:
     assert differing == []
     errors = sum(_outcome(parse_yaml, t)[0] == "error" for t in documents)
     assert errors > 1000  # the mutations do reach the error paths
+
+
+# The line-by-line fast path (parse_common) against the event loop (parse_events): the same values of the
+# same types in the same order, the same line map in the same order; or no answer (the event loop decides).
+
+COMMON = (
+    'title: "API-Gateway – Datasoft GmbH & Co. KG"\nowner: jan\nvalue: 190000\nexpected_close: 2027-05-15\n'
+    "probability: 12.50\nnext_step: Schedule a demo   \ntags: [content, konzern, 2026-01-01, 7]\nempty: []\n"
+    "contact:\n  name: 'Sarah Schneider'\n  phone: +49 530 3892509\n  url: https://x.example/a#b\n"
+    "qualification:\n  budget: true\n  need: FALSE\n  timeline:\nhistory:\n  - date: 2026-09-17\n    stage: erstkontakt\n"
+    "  -   date: 2026-10-27\n      stage: angebot\n      notes:\n      - a\n      - \"b: c\"\nlast: ~\n"
+)
+EDGES = [
+    "a: 1\nb:\n- x\n- y\nc: 2\n", "a:\nb: 2\n", "a:   \n\n  b: 1\n", "a:    x  y  \n", "a: ''\nb: \"\"\n", "a: [ ]\n",
+    "l:\n- a: 1\n  b:\n  - 1\n  - 2\n- c: 3\nz: 1\n", "l:\n  - a: 1\n   b: 2\n", "a: 1\n\n   \nb: 2\n", "a:\n  b: 1\n c: 2\n",
+    "x: a:b\ny: C#\nz: 100%\n", "a: [a ,b ]\n", "a: [a,]\n", "a: ['a']\n", "l:\n- x\n-\n", "a: -1\n", "Null: 1\n", "nULL: 1\n",
+    "a: 'it''s'\n", 'a: "x\\ty"\n', "a: b\n- c\n", "- a\n", "a: x]\n", "a: {b}\n", "a: x: \n", "a: x #c\n", "# c\na: 1\n",
+    "a: 9" + "9" * 150 + "\n", "a: 2026-13-01\n", "a: 1\r\nb: 2\n", "a: 1\x85b: 2\n", "a: 1\u2028b: 2\n", "a: \ufeffx\n",
+    "l:\n- a:\n  - 1\n  b: 2\n- c\n", "l:\n  - a:\n  - b\n", "a:\n  - x\n  b: 1\n", "a:\n  - x\n- y\n", "a: 1\n---\nb: 2\n", "a: 1\n...\n", "a: 1\na: 2\n", "x:\n  - - a\n", "q: 'a\n", "k" * 150 + ": 1\n", "", "\n",
+]
+
+
+def _exact(value: Any) -> Any:
+    if isinstance(value, dict):
+        return ("dict", [(_exact(k), _exact(v)) for k, v in value.items()])
+    if isinstance(value, list):
+        return ("list", [_exact(v) for v in value])
+    return (type(value).__name__, repr(value))
+
+
+def _events(text: str) -> Any:
+    try:
+        data, lines = parse_events(text, 1)
+    except YamlError as error:
+        return ("error", error.line, error.message)
+    except ArithmeticError as error:  # Decimal("1e99999999999999999999"): raised by both paths alike
+        return ("raises", type(error).__name__)
+    return ("ok", _exact(data), list(lines.items()))
+
+
+def _common(text: str) -> Any:
+    try:
+        result = parse_common(text, 1)
+    except ArithmeticError as error:
+        return ("raises", type(error).__name__)
+    return None if result is None else ("ok", _exact(result[0]), list(result[1].items()))
+
+
+def test_the_common_shape_takes_the_fast_path() -> None:
+    data, lines = parse_common(COMMON, 1)
+    assert list(lines.items())[:3] == [("title", 2), ("owner", 3), ("value", 4)]
+    assert data["history"][1]["notes"] == ["a", "b: c"] and lines["history[1].notes[1]"] == 25
+    assert _common(COMMON) == _events(COMMON)
+    assert all(parse_common(text, 1) is not None for text in _front_matters()[:20] if "#" not in text)
+
+
+@pytest.mark.parametrize("text", [*EDGES, *CASES], ids=range(len(EDGES) + len(CASES)))
+def test_the_fast_path_answers_as_the_event_loop_or_not_at_all(text: str) -> None:
+    assert _common(text) in (None, _events(text))
+
+
+def test_the_fast_path_on_the_repository_and_20000_character_mutations() -> None:
+    rng = random.Random(11)
+    pieces = [":", ": ", " #", "&a ", "*a", "!t ", "[", "]", "{", "'", '"', "- ", "-", "? ", "  ", "\t", "\r", "\x85", "\ufeff",
+              "---", "...", ",", "\\", "|", ">", "%", "@", "true", "null", "~", "1e3", "2026-02-30", "\n", "\n  ", "\n- ", "x: y"]
+    texts = _front_matters() + [COMMON]
+    documents = list(texts)
+    for _ in range(20000):
+        lines = rng.choice(texts).split("\n")
+        for _ in range(rng.randint(1, 3)):
+            if not lines:  # a one-line front matter whose line was deleted
+                lines = [""]
+            i = rng.randrange(len(lines))
+            action = rng.randrange(6)
+            if action == 0:
+                lines.insert(i, lines[rng.randrange(len(lines))])
+            elif action == 1:
+                lines[i] = " " * rng.randint(1, 3) + lines[i]
+            elif action == 2:
+                lines[i] = lines[i][1:]
+            else:
+                cut = rng.randrange(len(lines[i]) + 1)
+                lines[i] = lines[i][:cut] + rng.choice(pieces) + lines[i][cut:]
+        documents.append("\n".join(lines))
+    answered = [text for text in documents if _common(text) is not None]
+    assert [text for text in answered if _common(text) != _events(text)] == []
+    assert len(answered) > 2500  # the mutations do reach the fast path, not only the fallback

@@ -1,0 +1,53 @@
+"""What keeps a 100k-lead build's memory down (docs/performance.md): one copy of the names every lead
+repeats, and the model frozen out of the cyclic collector's sight while forked workers share it."""
+
+from __future__ import annotations
+
+import gc
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from conftest import TODAY, lead
+from funnel_site import build as build_module
+from funnel_site.load import load_project
+
+CONTACT = "contact:\n  name: Ann\n  email: ann@example.com\nqualification:\n  budget: true\n"
+LEADS = {
+    f"leads/{name}.md": lead(title=name.title(), owner="anna", stage="offer", value=100, expected_close="2026-12-01").replace("---\nNotes", CONTACT + "---\nNotes")
+    for name in ("acme", "beta", "gamma")
+}
+
+
+@pytest.mark.parametrize("how", ["parsed", "workers", "cached"])
+def test_leads_share_one_copy_of_their_keys_and_owner(make_project, tmp_path: Path, how: str) -> None:  # type: ignore[no-untyped-def]
+    root = make_project(LEADS)
+    cache = tmp_path / "cache" if how == "cached" else None
+    if cache is not None:
+        load_project(root, cache)  # fills it: the leads below are unpickled from it
+    project = load_project(root, cache, jobs=2 if how == "workers" else 1)
+    first, *others = project.leads
+    assert len(others) == 2 and first.lines and first.contacts and first.qualification
+    for other in others:
+        assert [a is b for a, b in zip(first.lines, other.lines)] == [True] * len(first.lines)
+        assert list(first.lines) == list(other.lines) and first.lines is not other.lines
+        assert all(a is b for a, b in zip(first.contacts[0], other.contacts[0]))
+        assert all(a is b for a, b in zip(first.qualification, other.qualification))
+        assert first.owner is other.owner
+    assert project.leads[0].lines["title"] == 2 and project.leads[0].contacts[0] == {"name": "Ann", "email": "ann@example.com"}
+
+
+def test_the_model_is_frozen_only_while_the_pages_are_written(make_project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    frozen = []
+    write_site = build_module.write_site
+
+    def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
+        frozen.append(gc.get_freeze_count())
+        return write_site(*args, **kwargs)
+
+    monkeypatch.setattr(build_module, "write_site", recording)
+    assert gc.get_freeze_count() == 0
+    build_module.build(make_project(LEADS), tmp_path / "site", date.fromisoformat(TODAY))
+    assert len(frozen) == 1 and frozen[0] > 1000  # the leads, figures and plan, among others
+    assert gc.get_freeze_count() == 0  # a long-lived process (tests, serve) collects them again
