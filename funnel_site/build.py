@@ -316,7 +316,7 @@ def _create(path: str, data: bytes) -> None:
     at 10k pages that is tens of thousands of calls for nothing. The mode is ``open()``'s
     (0o666 less the umask), so the site's permissions do not change.
     """
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | getattr(os, "O_BINARY", 0), 0o666)
     try:
         view = memoryview(data)
         while view:

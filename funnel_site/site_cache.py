@@ -273,7 +273,14 @@ def _theme() -> Path:
 
 
 def _hash_tree(digest: Any, base: Path) -> None:
-    for folder, folders, names in os.walk(base):
+    # Jinja's loader and the asset copy follow symlinked folders, so the digest must too (once each: loops).
+    seen: set[str] = set()
+    for folder, folders, names in os.walk(base, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:
+            folders.clear()
+            continue
+        seen.add(real)
         folders.sort()
         for name in sorted(names):
             path = os.path.join(folder, name)

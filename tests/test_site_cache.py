@@ -238,3 +238,16 @@ def test_a_restored_copy_of_the_output_is_compared_by_content(builds: Builds, mo
     page.write_bytes(page.read_bytes().replace(b"Acme", b"Axme"))
     edit(builds.root / "leads/beta.md", "6000", "7000")
     assert "leads/acme.html" in builds().rendered
+
+
+def test_a_symlinked_folder_in_the_pipelines_templates_is_an_input(builds: Builds, tmp_path: Path) -> None:
+    """Jinja and the asset copy follow a symlinked folder; the fingerprint follows it too (and survives a loop)."""
+    brand = tmp_path / "brand"
+    brand.mkdir()
+    (brand / "style.css").write_text("body { color: red }\n", encoding="utf-8")
+    (brand / "loop").symlink_to(brand)
+    (builds.root / "templates").mkdir()
+    (builds.root / "templates/assets").symlink_to(brand)
+    assert builds().files["assets/style.css"] == b"body { color: red }\n"
+    (brand / "style.css").write_text("body { color: blue }\n", encoding="utf-8")
+    assert builds().files["assets/style.css"] == b"body { color: blue }\n"
