@@ -304,9 +304,22 @@ class _Staging:
 
 def new_file_owner() -> tuple[int, int]:
     """The owner and permission bits of a file this process creates now: the effective user, 0o666 less the umask."""
+    return (os.geteuid() if hasattr(os, "geteuid") else 0), 0o666 & ~_umask()  # Windows: no owners
+
+
+def _umask() -> int:
+    """The process's umask; read from /proc where it can be (Linux), since setting it to read it back
+    briefly changes it for every thread of the process."""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     umask = os.umask(0o022)
     os.umask(umask)
-    return (os.geteuid() if hasattr(os, "geteuid") else 0), 0o666 & ~umask  # Windows: no owners
+    return umask
 
 
 def _create(path: str, data: bytes) -> None:

@@ -77,3 +77,10 @@ def test_a_file_owned_by_another_user_is_written_not_linked(make_project, run_cl
     rebuilt = files(site)
     assert {path for path, (inode, _, _) in rebuilt.items() if inode != first[path][0]} == {"index.html", "leads/acme.html"}
     assert {uid for _, uid, _ in rebuilt.values()} == {os.geteuid()}
+
+
+def test_the_umask_is_read_without_setting_it(umask: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Setting the umask to read it back would change it for every thread for a moment; /proc tells it."""
+    os.umask(0o077)
+    monkeypatch.setattr(os, "umask", lambda mask: pytest.fail("the umask was set"))
+    assert new_file_owner() == (os.geteuid(), 0o600)
