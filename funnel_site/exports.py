@@ -152,10 +152,10 @@ def followups_ics(config: Config, figures: Figures, page_url: Callable[[Lead], s
         return "".join(fold(line) + "\r\n" for line in _event(config, lead, stamp, labels, page_url(lead)))
 
     if fragments is None:
-        events = [event(lead) for lead in leads]
-    else:
-        events = fragments.pieces("followups.ics", leads, lambda missing: [event(lead) for lead in missing])
-    return (head + "".join(events) + "END:VCALENDAR\r\n").encode("utf-8")
+        return (head + "".join(event(lead) for lead in leads) + "END:VCALENDAR\r\n").encode("utf-8")
+    # kept encoded: the megabytes are joined as bytes once, not joined as text and encoded again
+    events = fragments.pieces("followups.ics", leads, lambda missing: [event(lead).encode("utf-8") for lead in missing])
+    return b"".join([head.encode("utf-8"), *events, b"END:VCALENDAR\r\n"])
 
 
 def _language(locale: str) -> str:

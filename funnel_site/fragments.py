@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import operator
+from collections import Counter
 from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence, TypeVar
 
 import jinja2
@@ -32,14 +33,19 @@ class Fragments:
         self._kept: dict[str, dict[int, tuple[Any, Hashable, Any]]] = {}
         self._fresh: dict[str, dict[int, tuple[Any, Hashable, Any]]] = {}
         self._slugs: Mapping[str, str] | None = None
+        self.links = 0  # counts the company file name changes: what showed company links before is out of date
         # kind -> (items by id, the items in order, their sort keys)
         self._orders: dict[str, tuple[dict[int, Any], list[Any], list[Any]]] = {}
         self._orders_fresh: dict[str, tuple[dict[int, Any], list[Any], list[Any]]] = {}
-        # (kind, n): the items and pieces of the n-th ``pieces`` call of that kind in a build
-        self._lists: dict[tuple[str, int], tuple[list[Any], list[Any]]] = {}
-        self._lists_fresh: dict[tuple[str, int], tuple[list[Any], list[Any]]] = {}
-        self._calls: dict[str, int] = {}
+        # (kind, id of the first item, 0) and (kind, id of the last item, -1): the items and pieces of a ``pieces``
+        # call of that kind in a build, found by either end (an edit changes one of them at most). Not the n-th
+        # call: serve skips the pages it keeps, so the n-th call of a build shows another page than last time's.
+        self._lists: dict[tuple[str, int, int], tuple[list[Any], list[Any]]] = {}
+        self._lists_fresh: dict[tuple[str, int, int], tuple[list[Any], list[Any]]] = {}
         self._merged: set[str] = set()  # kinds whose last lists are in ``_kept`` (merged on first need)
+        # kind -> (items by id, how often each value occurs over them): see ``counted``
+        self._counts: dict[str, tuple[dict[int, Any], Counter[Hashable]]] = {}
+        self._counts_fresh: dict[str, tuple[dict[int, Any], Counter[Hashable]]] = {}
 
     def pieces(
         self, kind: str, items: Sequence[Any], make: Callable[[list[Any]], list[T]], values: Callable[[Any], Hashable] | None = None,
@@ -48,10 +54,8 @@ class Fragments:
 
         ``values``: what else an item's piece shows that may change while the item does not.
         """
-        call = (kind, self._calls.get(kind, 0))
-        self._calls[kind] = call[1] + 1
         if values is None:
-            found = self._same_list(call, items, make)
+            found = self._same_list(kind, items, make)
             if found is not None:
                 return found
         kept, fresh = self._kept_of(kind), self._fresh.setdefault(kind, {})
@@ -71,13 +75,21 @@ class Fragments:
                 fresh[id(item)] = (item, values(item) if values else None, piece)
                 found[index] = piece
         if values is None:
-            self._lists_fresh[call] = (list(items), found)
+            self._keep_list(kind, items, found)
         return found
 
-    def _same_list(self, call: tuple[str, int], items: Sequence[Any], make: Callable[[list[Any]], list[T]]) -> list[T] | None:
-        """The pieces when the same call last build had as many items, nearly all the very same objects in
-        the same places (an edit): compared pointer by pointer, without a lookup per item."""
-        last = self._lists.get(call)
+    def _keep_list(self, kind: str, items: Sequence[Any], pieces: list[Any]) -> None:
+        kept = (list(items), pieces)  # holds the end items: their ids are not reused while it is kept
+        if items:
+            self._lists_fresh[(kind, id(items[0]), 0)] = self._lists_fresh[(kind, id(items[-1]), -1)] = kept
+
+    def _same_list(self, kind: str, items: Sequence[Any], make: Callable[[list[Any]], list[T]]) -> list[T] | None:
+        """The pieces when last build had a list of this kind that began or ended with the same item, as many
+        items, nearly all the very same objects in the same places (an edit): compared pointer by pointer,
+        without a lookup per item."""
+        if not items:
+            return None
+        last = self._lists.get((kind, id(items[0]), 0)) or self._lists.get((kind, id(items[-1]), -1))
         if last is None or len(last[0]) != len(items):
             return None
         changed = list(itertools.compress(itertools.count(), map(operator.is_not, last[0], items)))
@@ -87,7 +99,7 @@ class Fragments:
         if changed:
             for index, piece in zip(changed, make([items[i] for i in changed]), strict=True):
                 found[index] = piece
-        self._lists_fresh[call] = (list(items), found)
+        self._keep_list(kind, items, found)
         return found
 
     def _kept_of(self, kind: str) -> dict[int, tuple[Any, Hashable, Any]]:
@@ -95,8 +107,10 @@ class Fragments:
         kept = self._kept.setdefault(kind, {})
         if kind not in self._merged:
             self._merged.add(kind)
-            for (other, _), (items, pieces) in self._lists.items():
-                if other == kind:
+            merged: set[int] = set()
+            for (other, _, _), (items, pieces) in self._lists.items():
+                if other == kind and id(items) not in merged:  # each list is kept under both its ends
+                    merged.add(id(items))
                     for item, piece in zip(items, pieces):
                         kept.setdefault(id(item), (item, None, piece))
         return kept
@@ -124,10 +138,26 @@ class Fragments:
         self._orders_fresh[kind] = (by_id, order, keys)
         return list(order)
 
+    def counted(self, kind: str, items: Iterable[T], count: Callable[[T], Iterable[Hashable]]) -> Counter[Hashable]:
+        """How often each value occurs in ``count(item)`` over the items; kept from last build and updated by the
+        items that left or arrived (``count`` of an unchanged item is fixed: it depends on the item only)."""
+        by_id = {id(item): item for item in items}
+        old = self._counts.get(kind)
+        if old is None or len(old[0].keys() ^ by_id.keys()) > MAX_MOVES:
+            counts: Counter[Hashable] = Counter(value for item in by_id.values() for value in count(item))
+        else:
+            counts = Counter(old[1])
+            counts.subtract(value for gone in old[0].keys() - by_id.keys() for value in count(old[0][gone]))
+            counts.update(value for new in by_id.keys() - old[0].keys() for value in count(by_id[new]))
+            counts = +counts  # values no item holds any more are dropped
+        self._counts_fresh[kind] = (by_id, counts)
+        return counts
+
     def follow_links(self, slugs: Mapping[str, str]) -> None:
         """Pieces show links to company pages: when a company's file name changes (another company now has
         the same readable name), nothing kept is reused."""
         if self._slugs is not None and any(name in self._slugs for name, _ in slugs.items() - self._slugs.items()):
+            self.links += 1
             self._kept.clear()
             self._fresh.clear()
             self._lists.clear()
@@ -138,8 +168,8 @@ class Fragments:
         """End of a build: what it did not use is forgotten (deleted and edited leads' pieces)."""
         self._kept, self._fresh = self._fresh, {}
         self._orders, self._orders_fresh = self._orders_fresh, {}
+        self._counts, self._counts_fresh = self._counts_fresh, {}
         self._lists, self._lists_fresh = self._lists_fresh, {}
-        self._calls.clear()
         self._merged.clear()
 
 

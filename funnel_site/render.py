@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import operator
 from dataclasses import dataclass
 from gettext import NullTranslations
 from pathlib import Path
@@ -201,7 +202,15 @@ class SitePlan:
 
     def render(self, index: int) -> tuple[str, bytes]:
         path, template, extra = self.pages[index]
-        return path, _render(self.env, template, {**self.context, **extra}, path)
+        data = _render(self.env, template, {**self.context, **extra}, path)
+        spliced: table_data.Spliced | None = extra.get("spliced")
+        if spliced is not None:
+            filled = spliced.fill(data)
+            if filled is None:
+                spliced.plain = True
+                filled = _render(self.env, template, {**self.context, **extra}, path)
+            data = filled
+        return path, data
 
 
 def plan_site(
@@ -239,9 +248,15 @@ def plan_site(
     ]
     pages += _lead_pages(figures.leads) if fragments is None else fragments.pieces("lead pages", figures.leads, _lead_pages)
     pages += [(owner_url(o.member.id), "owner.html", {"owner": o}) for o in figures.owners]
-    for company in companies:
-        pages.append((company_url(company.key), "company.html", {"company": company}))
+    if fragments is None:
+        pages += _company_pages(companies, company_url)
+    else:  # a kept company keeps its page entry, so serve sees at once that the page shows the same
+        pages += fragments.pieces("company pages", companies, functools.partial(_company_pages, company_url=company_url))
     return SitePlan(env, context, tuple(pages))
+
+
+def _company_pages(companies: Sequence[views.Group], company_url: Callable[[str], str]) -> list[tuple[str, str, Mapping[str, Any]]]:
+    return [(company_url(company.key), "company.html", {"company": company}) for company in companies]
 
 
 def _lead_pages(leads: Sequence[LeadFigures]) -> list[tuple[str, str, Mapping[str, Any]]]:
@@ -257,15 +272,16 @@ def _table_pages(
     """
     rows = views.sorted_leads(figures.leads, config, fragments)
     stage_order = views.stage_order(config)
-    sources, tags = views.values_of(figures.leads, "source", "tags")
+    sources, tags = views.values_of(figures.leads, "source", "tags", fragments=fragments)
     menus = {"sources": sources, "tags": tags, "stage_order": stage_order}
     pages = views.table_pages(len(rows))
     found: list[tuple[str, str, Mapping[str, Any]]] = [
         (page.path, "leads.html", {"table_page": page, "rows": rows[page.start:page.end], **menus}) for page in pages
     ]
     if len(pages) > 1:
-        script = functools.partial(table_data.leads_script, env, rows, stage_order, config.currency, fragments=fragments)
-        found.append(("leads-data.js", "leads-data.js", {"leads_script": script}))
+        spliced = table_data.Spliced() if fragments is not None else None
+        script = functools.partial(table_data.leads_script, env, rows, stage_order, config.currency, fragments=fragments, spliced=spliced)
+        found.append(("leads-data.js", "leads-data.js", {"leads_script": script, "spliced": spliced}))
     return found
 
 
@@ -312,6 +328,12 @@ def _assets(project_root: Path) -> dict[str, bytes]:
     return files
 
 
+# Pages whose plan entry is kept by the fragments while what it shows is the very same objects (``plan_site``):
+# a lead page shows its LeadFigures (custom fields and company link included: a changed company file name
+# drops every kept piece), a company page its kept Group. The same entry object means the same page.
+KEPT_ENTRIES = frozenset({"lead.html", "company.html"})
+
+
 class PageCache(dict[str, tuple[Any, bytes]]):
     """The dev server's pages: page path -> (what the page shows, its bytes), and the rows and lines of the
     pages and files over all leads (``fragments``)."""
@@ -331,14 +353,21 @@ def render_site_cached(project: Project, figures: Figures, warnings: Iterable[Pr
     reuse = not _has_overrides(Path(project.root))
     fragments = cache.fragments if reuse else None
     plan = plan_site(project, figures, warnings, fragments=fragments)
-    keys = _page_keys(plan, figures, fragments) if reuse else {}
+    keys = _page_keys(figures, fragments) if fragments is not None else {}
     files: dict[str, bytes] = {}
     fresh: dict[str, tuple[Any, bytes]] = {}
-    for index, (path, _template, _extra) in enumerate(plan.pages):
-        key, old = keys.get(path), cache.get(path)
-        files[path] = old[1] if key is not None and old is not None and old[0] == key else plan.render(index)[1]
-        if key is not None:
-            fresh[path] = (key, files[path])
+    for index, entry in enumerate(plan.pages):
+        path = entry[0]
+        old = cache.get(path)
+        if reuse and entry[1] in KEPT_ENTRIES:  # the very same entry as last time: see plan_site's fragments
+            data = old[1] if old is not None and old[0] is entry else plan.render(index)[1]
+            fresh[path] = (entry, data)
+        else:
+            key = keys.get(path)
+            data = old[1] if key is not None and old is not None and old[0] == key else plan.render(index)[1]
+            if key is not None:
+                fresh[path] = (key, data)
+        files[path] = data
     cache.clear()
     cache.update(fresh)
     files.update(render_data_files(plan, fragments))
@@ -354,42 +383,40 @@ def _has_overrides(project_root: Path) -> bool:
     return any(own.glob("**/*.html"))
 
 
-def _page_keys(plan: SitePlan, figures: Figures, fragments: Fragments | None = None) -> dict[str, Any]:
-    """What each reusable page shows (its bytes depend on nothing else while config and templates stay).
+def _page_keys(figures: Figures, fragments: Fragments) -> dict[str, Any]:
+    """What each reusable page besides lead and company pages (``KEPT_ENTRIES``) shows: its bytes depend on
+    nothing else while config and templates stay.
 
-    Keys compare with ``==``, which is cheap for the unchanged leads (the same objects). Only custom
-    fields can hold values that compare equal but print differently (``1``, ``true``, ``1.0``), so
-    they take part as ``repr``; standard numbers are rounded on output. ``fragments`` keep each
-    unchanged lead's part of the keys.
+    Leads take part as the very same ``LeadFigures`` objects (``Same``): values that compare equal can print
+    differently (``1``, ``1.0``), and an unchanged lead's custom fields are the same objects. Company links
+    are counted by ``fragments.links``; the owners' figures compare with ``==`` (standard numbers are rounded on output).
     """
-    company_url: Callable[[str], str] = plan.env.globals["company_url"]
-
-    def shown(f: Any) -> tuple[Any, str, str | None]:  # a lead as a page shows it, with its company link
-        return f, repr(f.lead.custom), company_url(f.lead.company) if f.lead.company else None
-
-    if fragments is None:
-        leads = {id(f): shown(f) for f in figures.leads}
-    else:
-        leads = dict(zip(map(id, figures.leads), fragments.pieces("page keys", figures.leads, lambda missing: [shown(f) for f in missing])))
-    by_owner: dict[str, list[Any]] = {}
+    by_owner: dict[str, list[LeadFigures]] = {}
     for f in figures.leads:
-        by_owner.setdefault(f.lead.owner, []).append(leads[id(f)])
-    by_status = {status: [leads[id(f)] for f in found] for status, found in figures.by_status.items()}
-    lists = {  # the two list pages an edit of an active lead leaves alone: ideas, and closed with its rates
-        "ideas.html": tuple(by_status.get("potential", ())),
+        by_owner.setdefault(f.lead.owner, []).append(f)
+    by_status = figures.by_status
+    keys: dict[str, Any] = {  # the two list pages an edit of an active lead leaves alone: ideas, and closed with its rates
+        "ideas.html": (fragments.links, Same(by_status.get("potential", ()))),
         "closed.html": (
-            tuple(shown for status in ("won", "lost", "cancelled") for shown in by_status.get(status, ())),
+            fragments.links,
+            Same(f for status in ("won", "lost", "cancelled") for f in by_status.get(status, ())),
             frozenset(f.lead.source for f in figures.leads),  # every source has a row in the rates by source
         ),
     }
-    keys: dict[str, Any] = {}
-    for path, template, extra in plan.pages:
-        if template in lists and path == template:
-            keys[path] = lists[template]
-        elif template == "lead.html":
-            keys[path] = leads[id(extra["lf"])]
-        elif template == "company.html":
-            keys[path] = (extra["company"], tuple(leads[id(f)] for f in extra["company"].leads))
-        elif template == "owner.html":
-            keys[path] = (extra["owner"], tuple(by_owner.get(extra["owner"].member.id, ())))
+    for owner in figures.owners:
+        keys[owner_url(owner.member.id)] = (owner, fragments.links, Same(by_owner.get(owner.member.id, ())))
     return keys
+
+
+class Same(tuple[Any, ...]):
+    """Items that equal another ``Same`` only when both hold the very same objects in the same places."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Same) and len(self) == len(other) and all(map(operator.is_, self, other))
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = tuple.__hash__

@@ -28,23 +28,46 @@ _ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9_./~-]*")
 
 
+SLOT = "\ue004"  # a private-use character standing for the rows in the rendered page (serve)
+
+
+class Spliced:
+    """serve's rows of ``leads-data.js``, kept as UTF-8 lines: the page is rendered around ``SLOT`` and the
+    megabytes are put in as bytes once, not copied through the template's strings and encoded again."""
+
+    def __init__(self) -> None:
+        self.rows: bytes | None = None
+        self.plain = False  # the page holds the marker itself: the rows go through the template after all
+
+    def fill(self, page: bytes) -> bytes | None:
+        """The page with the rows in place; ``None`` when it does not hold the marker exactly once."""
+        parts = page.split(SLOT.encode())
+        if self.rows is None or len(parts) != 2:
+            return None
+        return b"".join([parts[0], self.rows, parts[1]])
+
+
 def leads_script(
     env: jinja2.Environment, rows: Iterable[LeadFigures], stage_order: Mapping[str, int], currency: str, labels: Mapping[str, str],
-    fragments: Fragments | None = None,
+    fragments: Fragments | None = None, spliced: Spliced | None = None,
 ) -> Markup:
     """``window.funnelLeads = {"rows": [...]};`` for ``rows`` in table order.
 
     ``env`` gives the page helpers and filters the table's template uses; ``labels`` the translated badge
     and status texts (keys ``overdue``, ``stale``, ``qualified`` and every status). ``fragments`` (serve)
-    keep the row of each unchanged lead (labels and stages come from config and templates: the dev
+    keep the row of each unchanged lead, and with ``spliced`` the rows are left to it (labels and stages come from config and templates: the dev
     session starts afresh when those change).
     """
     cells = _Cells(env, stage_order, currency, labels)
     if fragments is None:
         text = _escaped(_json({"rows": [[_filters(f), cells(f)] for f in rows]}))
     else:
-        kept = fragments.pieces("leads-data.js", list(rows), lambda missing: [_escaped(_json([_filters(f), cells(f)])) for f in missing])
-        text = '{"rows":[' + ",".join(kept) + "]}"  # what _json writes for the whole list
+        kept = fragments.pieces("leads-data.js", list(rows), lambda missing: [_escaped(_json([_filters(f), cells(f)])).encode() for f in missing])
+        joined = b'{"rows":[' + b",".join(kept) + b"]}"  # what _json writes for the whole list
+        if spliced is not None and not spliced.plain:
+            spliced.rows = joined
+            return Markup(f"window.funnelLeads = {SLOT};")
+        text = joined.decode()
     return Markup(f"window.funnelLeads = {text};")  # the template ends the line
 
 

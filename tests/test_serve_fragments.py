@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from conftest import lead, write_project
-from funnel_site import datajson, load, views
+from funnel_site import datajson, load, table_data, views
 from funnel_site.build import check
 from funnel_site.devsession import DevSession, with_reload_script
 from funnel_site.fragments import ROW_END, Fragments
-from funnel_site.render import render_site
+from funnel_site.render import SitePlan, render_site
 
 TODAY = date(2026, 11, 22)
 
@@ -293,3 +293,95 @@ def test_capped_board_columns_and_top_list_equal_a_cold_build_after_every_edit(t
         save(dev, relative, text)
         assert dev.files == cold(dev), what
     assert dev.files["board.html"] != board
+
+
+def test_a_list_is_matched_with_last_builds_list_of_the_same_first_item() -> None:
+    """serve skips kept pages: a build's first list of a kind may be last build's second one."""
+    fragments = Fragments()
+    first, second = [object() for _ in range(3)], [object() for _ in range(3)]
+    made: list[object] = []
+
+    def make(missing: list[object]) -> list[str]:
+        made.extend(missing)
+        return ["piece"] * len(missing)
+
+    fragments.pieces("k", first, make)
+    fragments.pieces("k", second, make)
+    fragments.sweep()
+    made.clear()
+    edited = object()
+    assert fragments.pieces("k", [second[0], edited, second[2]], make) == ["piece"] * 3 and made == [edited]
+
+
+def test_an_edit_renders_only_its_own_lead_and_company_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    dev = start(tmp_path)
+    rendered: list[str] = []
+    plain = SitePlan.render
+
+    def render(plan: SitePlan, index: int) -> tuple[str, bytes]:
+        rendered.append(plan.pages[index][0])
+        return plain(plan, index)
+
+    monkeypatch.setattr(SitePlan, "render", render)
+    save(dev, "leads/a.md", active("Alpha", 150, company="Acme GmbH"))
+    own = [path for path in rendered if path.startswith(("leads/", "companies/"))]
+    assert own == ["leads/a.html", "companies/acme-gmbh.html"]
+    assert dev.files == cold(dev)
+
+
+def test_counted_values_follow_the_items_that_come_and_go() -> None:
+    fragments = Fragments()
+    a, b, c = ("x", "y"), ("y",), ("z",)
+    assert fragments.counted("k", [a, b], list) == {"x": 1, "y": 2}
+    fragments.sweep()
+    assert fragments.counted("k", [b, c], list) == {"y": 1, "z": 1}  # x left with a
+    fragments.sweep()
+    assert fragments.counted("k", [c], list) == {"z": 1}
+
+
+@pytest.mark.usefixtures("small_table_pages")
+def test_filter_menus_follow_a_lead_whose_source_and_tags_change(tmp_path: Path) -> None:
+    dev = start(tmp_path)
+    save(dev, "leads/sub/g.md", active("Gamma two", 70, stage="lead", source="referral", tags="[z]"))
+    assert b">referral<" in dev.files["leads.html"] and b">z<" in dev.files["leads.html"]
+    assert b"website" not in dev.files["leads.html"]
+    assert dev.files == cold(dev)
+
+
+@pytest.mark.usefixtures("small_table_pages")
+def test_leads_data_rows_are_put_in_as_bytes_or_through_the_template_when_the_page_holds_the_marker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    dev = start(tmp_path)
+    save(dev, "leads/a.md", active("Alpha \ue004", 150, company="Acme GmbH"))  # the marker in a row is no marker
+    assert dev.files == cold(dev)
+    monkeypatch.setattr(table_data, "SLOT", "funnelLeads")  # now the page around the rows holds it too
+    save(dev, "leads/a.md", active("Alpha", 160, company="Acme GmbH"))
+    assert dev.files["leads-data.js"].startswith(b'window.funnelLeads = {"rows":[')
+    assert dev.files == cold(dev)
+
+
+def test_a_list_whose_first_item_changed_is_found_by_its_last() -> None:
+    fragments = Fragments()
+    items = [object() for _ in range(4)]
+    made: list[object] = []
+
+    def make(missing: list[object]) -> list[str]:
+        made.extend(missing)
+        return ["piece"] * len(missing)
+
+    fragments.pieces("k", items, make)
+    fragments.sweep()
+    made.clear()
+    fragments._kept_of = None  # type: ignore[assignment,method-assign]  # not looked up item by item
+    edited = object()
+    assert fragments.pieces("k", [edited, *items[1:]], make) == ["piece"] * 4 and made == [edited]
+
+
+def test_owner_pages_follow_a_changed_company_file_name(tmp_path: Path) -> None:
+    dev = start(tmp_path)
+    assert b"companies/acme-gmbh.html" in dev.files["owners/anna.html"]
+    # another company with the same readable name: both now get a hashed file name, anna's rows link the new one
+    save(dev, "leads/h.md", lead(title="Eta", owner="ben", status="potential", follow_up="2026-12-05", company="ACME GmbH"))
+    assert b"companies/acme-gmbh.html" not in dev.files["owners/anna.html"]
+    assert dev.files == cold(dev)
