@@ -12,7 +12,7 @@ from funnel_site.build import Checked, render_checked, sync_site
 from funnel_site.checks import lead_warnings
 from funnel_site.config import CONFIG_FILE
 from funnel_site.figures import LeadFigures, compute
-from funnel_site.load import LEADS_DIR, find_lead_files, load_config, load_project, read_lead
+from funnel_site.load import LEADS_DIR, find_lead_files, load_project, read_lead
 from funnel_site.model import Lead, Project
 from funnel_site.problems import ConfigError, Problem, sort_problems
 from funnel_site.render import PageCache

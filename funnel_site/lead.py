@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from difflib import get_close_matches
 from decimal import Decimal
 from typing import Any, Mapping
