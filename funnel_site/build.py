@@ -191,7 +191,7 @@ def _shared_with_workers() -> Iterator[None]:
 
 
 def _template_problem(error: jinja2.TemplateError, project_root: str) -> Problem:
-    from funnel_site.render import builtin_templates
+    from funnel_site.theme import builtin_templates
     from funnel_site.template_errors import template_problem
 
     return template_problem(error, Path(project_root), builtin_templates())

@@ -26,17 +26,9 @@ from funnel_site.model import Config, Lead, Project
 from funnel_site.notes import contact_url, is_web_url, render_notes, safe_url
 from funnel_site.problems import Problem
 from funnel_site.restrict import Scope
+from funnel_site.theme import builtin_templates
 
 ASSETS_DIR = "assets"
-
-
-def builtin_templates() -> Path:
-    """The built-in theme: inside the installed package, or the repository's top-level templates/."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "templates", here.parent / "templates"):
-        if (candidate / "base.html").is_file():
-            return candidate
-    raise RuntimeError(f"built-in templates not found next to {here}")
 
 
 class MemoryBytecodeCache(jinja2.BytecodeCache):

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from funnel_site.devsession import RELOAD_SCRIPT, DevSession, Outcome
 from funnel_site.problems import Problem, UsageError
-from funnel_site.render import builtin_templates
+from funnel_site.theme import builtin_templates
 
 EVENTS = "/__livereload"
 # A page names the build it was served from; the stream announces at once a rebuild that came before it connected.

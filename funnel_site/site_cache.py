@@ -38,6 +38,7 @@ from funnel_site.build import new_file_owner
 from funnel_site.cache import code_fingerprint
 from funnel_site.load import Sources
 from funnel_site.problems import Problem
+from funnel_site.theme import builtin_templates
 
 if TYPE_CHECKING:
     from funnel_site.figures import Figures, LeadFigures
@@ -63,7 +64,7 @@ def build_fingerprint(sources: Sources, today: date, owner: str | None, split: b
     digest = hashlib.sha256(code_fingerprint().encode())
     for part in (_packages(), str(sources.root), repr(sources.config), today.isoformat(), repr(owner), repr(split)):
         digest.update(part.encode() + b"\0")
-    for base in (_theme(), sources.root / "templates"):  # the theme is not .py: code_fingerprint misses it
+    for base in (builtin_templates(), sources.root / "templates"):  # the theme is not .py: code_fingerprint misses it
         _hash_tree(digest, base)
     return digest.digest()
 
@@ -260,16 +261,6 @@ def _well_formed(manifest: Any) -> bool:
     return (isinstance(manifest, Manifest) and isinstance(manifest.inputs, bytes) and isinstance(manifest.files, dict)
             and isinstance(manifest.pages, dict) and isinstance(manifest.contents, dict) and isinstance(manifest.leads, int)
             and isinstance(manifest.problems, list) and all(isinstance(p, Problem) for p in manifest.problems))
-
-
-def _theme() -> Path:
-    """render.builtin_templates, without importing the renderer (Jinja2, Babel): a build with nothing
-    changed never needs it."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "templates", here.parent / "templates"):
-        if (candidate / "base.html").is_file():
-            return candidate
-    return here
 
 
 def _hash_tree(digest: Any, base: Path) -> None:

@@ -123,11 +123,11 @@ def test_a_changed_theme_template_is_an_input(builds: Builds, monkeypatch: pytes
     from funnel_site import site_cache
 
     theme = tmp_path / "theme"
-    real = site_cache._theme()
+    real = site_cache.builtin_templates()
     theme.mkdir()
     for name in os.listdir(real):
         (theme / name).symlink_to(real / name)
-    monkeypatch.setattr(site_cache, "_theme", lambda: theme)
+    monkeypatch.setattr(site_cache, "builtin_templates", lambda: theme)
     builds()
     (theme / "extra.html").write_text("new theme file\n", encoding="utf-8")
     builds.cached()
