@@ -177,7 +177,7 @@ class DevSession:
 
     def _check(self, project: Project) -> Checked:
         """``build.check_project`` of a valid project, reusing the figures and warnings of unchanged leads."""
-        figures = compute(project, self.today, self.checked.figures if self.checked else None)
+        figures = compute(project, self.today, self.checked.figures if self.checked else None, updatable=True)
         warned: dict[int, tuple[LeadFigures, list[Problem]]] = {}
         found: list[Problem] = []
         for f in figures.leads:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Iterable, Mapping, Sequence
 
 from funnel_site.model import STATUSES, Config, Lead, Member, Project, Stage, Target
+from funnel_site.tally import CLOSED, NONE, Sums, Tally, tallied
 
 YOUNG_DAYS = 30
 HUNDRED = Decimal(100)
@@ -110,23 +111,27 @@ class Figures:
     targets: tuple[TargetFigures, ...]
     # the leads of each status in lead order: pages that show one or two statuses need not pass over all leads
     by_status: Mapping[str, tuple[LeadFigures, ...]] = field(compare=False, repr=False)
+    tally: Tally | None = field(default=None, compare=False, repr=False)  # kept when ``updatable`` (compute)
 
 
-def compute(project: Project, today: date, previous: Figures | None = None) -> Figures:
+def compute(project: Project, today: date, previous: Figures | None = None, updatable: bool = False) -> Figures:
     """Every figure of the pipeline as of ``today``.
 
     ``previous``: figures of the same config and ``today`` (the dev server's last build). A lead that is the
-    very same object as one of those keeps its ``LeadFigures`` object, so what was rendered from it can be reused.
+    very same object as one of those keeps its ``LeadFigures`` object, so what was rendered from it can be reused;
+    when ``previous`` was ``updatable`` and only a few leads changed, its sums are updated by difference
+    (``tally.py``). ``updatable``: the figures keep what such an update needs (leads in path order, as loaded).
     """
     config = project.config
+    if previous is not None and previous.tally is not None:
+        found = previous.tally.updated(project.leads, lambda lead: lead_figures(lead, config, today), previous.leads)
+        if found is not None:
+            return _figures(found[0], config, today, found[1])
     known = {id(f.lead): f for f in previous.leads} if previous is not None else {}
-    tally = _Tally()
-    leads = []
-    for lead in project.leads:
-        f = _known(known, lead) or lead_figures(lead, config, today)
-        leads.append(f)
-        tally.add(f)
-    return tally.figures(config, today, tuple(leads))
+    leads = tuple(_known(known, lead) or lead_figures(lead, config, today) for lead in project.leads)
+    tally = tallied(leads, config, updatable or (previous is not None and previous.tally is not None))
+    tally.leads = project.leads
+    return _figures(tally, config, today, leads)
 
 
 def _known(known: dict[int, LeadFigures], lead: Lead) -> LeadFigures | None:
@@ -228,135 +233,63 @@ def _target_sums(target: Target, won_value: Decimal, weighted_open: Decimal, ope
     )
 
 
-class _Sums:
-    """Count and sums of a group of leads, added in the leads' order (exactly as ``_sum`` adds them)."""
-
-    __slots__ = ("count", "value", "weighted")
-
-    def __init__(self) -> None:
-        self.count, self.value, self.weighted = 0, Decimal(0), Decimal(0)
-
-    def add(self, value: Decimal | None, weighted: Decimal | None) -> None:
-        self.count += 1
-        if value is not None:
-            self.value += value
-        if weighted is not None:
-            self.weighted += weighted
-
-    def bucket(self, key: str) -> Bucket:
-        return Bucket(key, self.count, self.value, self.weighted)
+def _figures(tally: Tally, config: Config, today: date, leads: tuple[LeadFigures, ...]) -> Figures:
+    return Figures(
+        today=today,
+        leads=leads,
+        totals=_totals(tally, len(leads)),
+        stages=tuple((stage, _bucket(tally.stages.get(stage.id, NONE), stage.id)) for stage in config.stages),
+        forecast_by_month=tuple(_bucket(tally.forecast[month], month) for month in sorted(tally.forecast)),
+        closed_by_month=tuple(_outcome_month(month, tally.closed[month]) for month in sorted(tally.closed)),
+        owners=tuple(_owner(member, tally.owners.get(member.id, {})) for member in config.team),
+        targets=tuple(_target_sums(target, won.value, expected.weighted, expected.value) for target, won, expected in tally.targets),
+        by_status={status: tuple(found) for status, found in tally.split.items()},
+        tally=tally if tally.updatable else None,
+    )
 
 
-_NONE = _Sums()
-_CLOSED = ("won", "lost", "cancelled")
+def _bucket(sums: Sums, key: str) -> Bucket:
+    return Bucket(key, sums.count, sums.value, sums.weighted)
 
 
-class _Tally:
-    """Every aggregate of ``compute`` in one pass over the leads; each sum adds in lead order, as the
-    per-figure functions above do (a pass over 10k leads costs ~5 ms in memory reads alone, and those
-    functions make about fifteen)."""
-
-    def __init__(self) -> None:
-        self.statuses: dict[str, _Sums] = {}
-        self.split: dict[str, list[LeadFigures]] = {status: [] for status in STATUSES}
-        self.owners: dict[str, dict[str, _Sums]] = {}
-        self.stages: dict[str, _Sums] = {}
-        self.forecast: dict[str, _Sums] = {}
-        self.closed: dict[str, dict[str, _Sums]] = {}
-        self.expected: list[tuple[date, Decimal | None, Decimal | None]] = []  # active leads' close dates
-        self.won_on: list[tuple[date, Decimal | None]] = []  # won leads' closed_on
-        self.young = self.overdue = self.stale = self.qualified = self.cycles = self.cycle_days = 0
-        self._months: dict[date, str] = {}
-
-    def add(self, f: LeadFigures) -> None:
-        lead, value, weighted = f.lead, f.value, f.weighted
-        status = lead.status
-        _sums(self.statuses, status).add(value, weighted)
-        self.split.setdefault(status, []).append(f)
-        _sums(self.owners.setdefault(lead.owner, {}), status).add(value, weighted)
-        self.young += f.young
-        self.overdue += f.follow_up_overdue
-        self.stale += f.stale
-        self.qualified += f.qualified and status in ("active", "potential")
-        if status == "active":
-            _sums(self.stages, lead.stage or "").add(value, weighted)
-            if lead.expected_close is not None:
-                _sums(self.forecast, self._month(lead.expected_close)).add(value, weighted)
-                self.expected.append((lead.expected_close, value, weighted))
-        elif status in _CLOSED and lead.closed_on:
-            _sums(self.closed.setdefault(self._month(lead.closed_on), {}), status).add(value, weighted)
-            if status == "won":
-                self.won_on.append((lead.closed_on, value))
-                if lead.created:
-                    self.cycles += 1
-                    self.cycle_days += (lead.closed_on - lead.created).days
-
-    def _month(self, day: date) -> str:
-        month = self._months.get(day)
-        if month is None:
-            month = self._months[day] = day.strftime("%Y-%m")
-        return month
-
-    def figures(self, config: Config, today: date, leads: tuple[LeadFigures, ...]) -> Figures:
-        return Figures(
-            today=today,
-            leads=leads,
-            totals=self._totals(len(leads)),
-            stages=tuple((stage, self.stages.get(stage.id, _NONE).bucket(stage.id)) for stage in config.stages),
-            forecast_by_month=tuple(self.forecast[month].bucket(month) for month in sorted(self.forecast)),
-            closed_by_month=tuple(_outcome_month(month, self.closed[month]) for month in sorted(self.closed)),
-            owners=tuple(_owner(member, self.owners.get(member.id, {})) for member in config.team),
-            targets=tuple(self._target(target) for target in config.targets),
-            by_status={status: tuple(found) for status, found in self.split.items()},
-        )
-
-    def _totals(self, total: int) -> Totals:
-        counts = {status: self.statuses.get(status, _NONE).count for status in STATUSES}
-        counts["total"] = total
-        won, lost, cancelled = (self.statuses.get(status, _NONE) for status in _CLOSED)
-        close, win, cancel = _rates((won.count, lost.count, cancelled.count), [won.value, lost.value, cancelled.value])
-        active = self.statuses.get("active", _NONE)
-        return Totals(
-            counts=counts,
-            pipeline_value=active.value,
-            weighted_forecast=active.weighted,
-            won_value=won.value,
-            lost_value=lost.value,
-            cancelled_value=cancelled.value,
-            close_rate=close,
-            win_rate=win,
-            cancel_share=cancel,
-            average_won_value=_ratio(won.value, won.count),
-            average_sales_cycle_days=_ratio(self.cycle_days, self.cycles),
-            young_leads=self.young,
-            young_share=_ratio(self.young, counts["active"] + counts["potential"]),
-            follow_ups_overdue=self.overdue,
-            stale=self.stale,
-            qualified=self.qualified,
-        )
-
-    def _target(self, target: Target) -> TargetFigures:
-        start, end = target.start, target.end
-        expected = [(value, weighted) for day, value, weighted in self.expected if start <= day <= end]
-        return _target_sums(target, _sum(value for day, value in self.won_on if start <= day <= end),
-                            _sum(weighted for _, weighted in expected), _sum(value for value, _ in expected))
+def _totals(tally: Tally, total: int) -> Totals:
+    counts = {status: tally.statuses.get(status, NONE).count for status in STATUSES}
+    counts["total"] = total
+    won, lost, cancelled = (tally.statuses.get(status, NONE) for status in CLOSED)
+    close, win, cancel = _rates_of(won, lost, cancelled)
+    active = tally.statuses.get("active", NONE)
+    return Totals(
+        counts=counts,
+        pipeline_value=active.value,
+        weighted_forecast=active.weighted,
+        won_value=won.value,
+        lost_value=lost.value,
+        cancelled_value=cancelled.value,
+        close_rate=close,
+        win_rate=win,
+        cancel_share=cancel,
+        average_won_value=_ratio(won.value, won.count),
+        average_sales_cycle_days=_ratio(tally.cycle_days, tally.cycles),
+        young_leads=tally.young,
+        young_share=_ratio(tally.young, counts["active"] + counts["potential"]),
+        follow_ups_overdue=tally.overdue,
+        stale=tally.stale,
+        qualified=tally.qualified,
+    )
 
 
-def _sums(groups: dict[str, _Sums], key: str) -> _Sums:
-    found = groups.get(key)
-    if found is None:
-        found = groups[key] = _Sums()
-    return found
+def _rates_of(won: Sums, lost: Sums, cancelled: Sums) -> tuple[Rate, Rate, Rate]:
+    return _rates((won.count, lost.count, cancelled.count), [won.value, lost.value, cancelled.value])
 
 
-def _outcome_month(month: str, by_status: dict[str, _Sums]) -> OutcomeMonth:
-    won, lost, cancelled = (by_status.get(status, _NONE) for status in _CLOSED)
+def _outcome_month(month: str, by_status: dict[str, Sums]) -> OutcomeMonth:
+    won, lost, cancelled = (by_status.get(status, NONE) for status in CLOSED)
     return OutcomeMonth(month, won.count, won.value, lost.count, lost.value, cancelled.count, cancelled.value)
 
 
-def _owner(member: Member, by_status: dict[str, _Sums]) -> OwnerFigures:
-    active, won, lost, cancelled = (by_status.get(status, _NONE) for status in ("active", *_CLOSED))
-    close, win, _ = _rates((won.count, lost.count, cancelled.count), [won.value, lost.value, cancelled.value])
+def _owner(member: Member, by_status: dict[str, Sums]) -> OwnerFigures:
+    active, won, lost, cancelled = (by_status.get(status, NONE) for status in ("active", *CLOSED))
+    close, win, _ = _rates_of(won, lost, cancelled)
     return OwnerFigures(
         member=member,
         active=active.count,

@@ -355,7 +355,7 @@ def render_site_cached(project: Project, figures: Figures, warnings: Iterable[Pr
             data = old[1] if old is not None and old[0] is entry else plan.render(index)[1]
             fresh[path] = (entry, data)
         else:
-            key = keys.get(path)
+            key = keys.get(path) if entry[1] != "leads.html" else _table_page_key(entry[2], fragments)
             data = old[1] if key is not None and old is not None and old[0] == key else plan.render(index)[1]
             if key is not None:
                 fresh[path] = (key, data)
@@ -398,6 +398,14 @@ def _page_keys(figures: Figures, fragments: Fragments) -> dict[str, Any]:
     for owner in figures.owners:
         keys[owner_url(owner.member.id)] = (owner, fragments.links, Same(by_owner.get(owner.member.id, ())))
     return keys
+
+
+def _table_page_key(page: Mapping[str, Any], fragments: Fragments | None) -> Any:
+    """What a page of the all-leads table shows besides config and templates (``_table_pages``): its rows, the
+    filter menus and where it stands among the pages; the rows' company links are counted by ``fragments.links``."""
+    if fragments is None:
+        return None
+    return (fragments.links, Same(page["rows"]), tuple(page["sources"]), tuple(page["tags"]), page["table_page"])
 
 
 class Same(tuple[Any, ...]):

@@ -43,6 +43,19 @@ def small_table_pages(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(views, "table_pages", functools.partial(views.table_pages, size=3))
 
 
+def recorded_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths of the pages rendered from now on, in order."""
+    rendered: list[str] = []
+    plain = SitePlan.render
+
+    def render(plan: SitePlan, index: int) -> tuple[str, bytes]:
+        rendered.append(plan.pages[index][0])
+        return plain(plan, index)
+
+    monkeypatch.setattr(SitePlan, "render", render)
+    return rendered
+
+
 def start(tmp_path: Path) -> DevSession:
     dev = DevSession(write_project(tmp_path / "p", dict(LEADS)), tmp_path / "out", TODAY)
     assert dev.full_build().ok
@@ -315,17 +328,24 @@ def test_a_list_is_matched_with_last_builds_list_of_the_same_first_item() -> Non
 
 def test_an_edit_renders_only_its_own_lead_and_company_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     dev = start(tmp_path)
-    rendered: list[str] = []
-    plain = SitePlan.render
-
-    def render(plan: SitePlan, index: int) -> tuple[str, bytes]:
-        rendered.append(plan.pages[index][0])
-        return plain(plan, index)
-
-    monkeypatch.setattr(SitePlan, "render", render)
+    rendered = recorded_renders(monkeypatch)
     save(dev, "leads/a.md", active("Alpha", 150, company="Acme GmbH"))
     own = [path for path in rendered if path.startswith(("leads/", "companies/"))]
     assert own == ["leads/a.html", "companies/acme-gmbh.html"]
+    assert dev.files == cold(dev)
+
+
+@pytest.mark.usefixtures("small_table_pages")
+def test_an_edit_renders_only_the_table_pages_whose_rows_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    dev = start(tmp_path)  # table pages of 3 rows: Gamma, Beta, Alpha | Gamma two, Delta idea, Epsilon | Phi
+    rendered = recorded_renders(monkeypatch)
+    save(dev, "leads/a.md", active("Alpha", 100, company="Acme GmbH", next_step="Send the offer"))
+    assert [path for path in rendered if path.startswith("leads") and path.endswith(".html") and "/" not in path] == ["leads.html"]
+    assert dev.files == cold(dev)
+    rendered.clear()
+    save(dev, "leads/sub/g.md", active("Gamma two", 70, stage="lead", source="website", tags="[x, z]"))  # a new tag: every menu
+    assert [path for path in rendered if path.startswith("leads") and path.endswith(".html") and "/" not in path] == [
+        "leads.html", "leads-2.html", "leads-3.html"]
     assert dev.files == cold(dev)
 
 
