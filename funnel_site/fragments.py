@@ -14,7 +14,7 @@ import bisect
 import itertools
 import operator
 from collections import Counter
-from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence, TypeVar
+from typing import Any, Callable, Generic, Hashable, Iterable, Mapping, Sequence, TypeVar
 
 import jinja2
 from jinja2.runtime import Context
@@ -23,6 +23,7 @@ from markupsafe import Markup
 from funnel_site.problems import Problem
 
 T = TypeVar("T")
+G = TypeVar("G")
 
 
 class Fragments:
@@ -46,6 +47,8 @@ class Fragments:
         # kind -> (items by id, how often each value occurs over them): see ``counted``
         self._counts: dict[str, tuple[dict[int, Any], Counter[Hashable]]] = {}
         self._counts_fresh: dict[str, tuple[dict[int, Any], Counter[Hashable]]] = {}
+        self._groupings: dict[str, _Grouping[Any, Any]] = {}  # kind -> last build's groups: see ``grouped``
+        self._groupings_fresh: dict[str, _Grouping[Any, Any]] = {}
 
     def pieces(
         self, kind: str, items: Sequence[Any], make: Callable[[list[Any]], list[T]], values: Callable[[Any], Hashable] | None = None,
@@ -153,9 +156,25 @@ class Fragments:
         self._counts_fresh[kind] = (by_id, counts)
         return counts
 
+    def grouped(
+        self, kind: str, items: Sequence[T], key: Callable[[T], str | None], make: Callable[[str, list[T]], G],
+        order: Callable[[str], Any],
+    ) -> list[G]:
+        """``make(name, members)`` per key of the items (members in the items' order, items without a key left
+        out), sorted by ``order(name)``. Kept from last build: when a few items changed place by place, only the
+        groups they left or joined are made again, and a group whose members are the very same is last build's."""
+        last = self._groupings.get(kind)
+        found = last.updated(items, key, make, order) if last is not None else None
+        if found is None:
+            found = _Grouping.made(items, key, make, order, last)
+        self._groupings_fresh[kind] = found
+        return found.groups
+
     def follow_links(self, slugs: Mapping[str, str]) -> None:
         """Pieces show links to company pages: when a company's file name changes (another company now has
         the same readable name), nothing kept is reused."""
+        if slugs is self._slugs:  # the same names (views.company_slugs)
+            return
         if self._slugs is not None and any(name in self._slugs for name, _ in slugs.items() - self._slugs.items()):
             self.links += 1
             self._kept.clear()
@@ -170,6 +189,7 @@ class Fragments:
         self._orders, self._orders_fresh = self._orders_fresh, {}
         self._counts, self._counts_fresh = self._counts_fresh, {}
         self._lists, self._lists_fresh = self._lists_fresh, {}
+        self._groupings, self._groupings_fresh = self._groupings_fresh, {}
         self._merged.clear()
 
 
@@ -193,6 +213,67 @@ def _moved(old: tuple[dict[int, Any], list[Any], list[Any]], by_id: dict[int, An
         order.insert(index, item)
         keys.insert(index, found)
     return order, keys
+
+
+class _Grouping(Generic[T, G]):
+    """The groups of one ``Fragments.grouped`` call: per name the members, their places among the items and the
+    group made of them; the names in order."""
+
+    def __init__(self, items: list[T], members: dict[str, tuple[list[int], list[T]]], groups: dict[str, G], names: list[str]) -> None:
+        self.items, self.members, self.by_name, self.names = items, members, groups, names
+        self.groups = [groups[name] for name in names]
+
+    @classmethod
+    def made(cls, items: Sequence[T], key: Callable[[T], str | None], make: Callable[[str, list[T]], G],
+             order: Callable[[str], Any], last: _Grouping[T, G] | None = None) -> _Grouping[T, G]:
+        members: dict[str, tuple[list[int], list[T]]] = {}
+        for index, item in enumerate(items):
+            name = key(item)
+            if name:
+                places, found = members.setdefault(name, ([], []))
+                places.append(index)
+                found.append(item)
+        names = sorted(members, key=order)
+        groups = {}
+        for name in names:
+            kept = last.members.get(name) if last is not None else None
+            same = kept is not None and _same(kept[1], members[name][1])
+            groups[name] = last.by_name[name] if same else make(name, members[name][1])  # type: ignore[union-attr]
+        return cls(list(items), members, groups, names)
+
+    def updated(self, items: Sequence[T], key: Callable[[T], str | None], make: Callable[[str, list[T]], G],
+                order: Callable[[str], Any]) -> _Grouping[T, G] | None:
+        """The groups of ``items``, which differ from this grouping's items in a few places; ``None`` when not."""
+        if len(items) != len(self.items):
+            return None
+        changed = list(itertools.compress(itertools.count(), map(operator.is_not, self.items, items)))
+        if len(changed) > MAX_MOVES:
+            return None
+        members, touched = dict(self.members), set()
+        for index in changed:
+            for item, joins in ((self.items[index], False), (items[index], True)):
+                name = key(item)
+                if not name:
+                    continue
+                if name not in touched:
+                    touched.add(name)
+                    places, found = members.get(name, ((), ()))
+                    members[name] = (list(places), list(found))
+                places, found = members[name]
+                at = bisect.bisect_left(places, index)
+                if joins:
+                    places.insert(at, index)
+                    found.insert(at, item)
+                else:  # the item left: it is at its place in its group
+                    del places[at], found[at]
+        groups = dict(self.by_name)
+        for name in touched:
+            if members[name][1]:
+                groups[name] = make(name, members[name][1])
+            else:
+                del members[name], groups[name]
+        names = self.names if touched <= self.by_name.keys() <= groups.keys() else sorted(groups, key=order)
+        return _Grouping(list(items), members, groups, names)
 
 
 def _same(old: Sequence[Any], new: Sequence[Any]) -> bool:

@@ -13,7 +13,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from funnel_site.figures import Figures, LeadFigures, Rate, outcome_rates
 from funnel_site.model import Config, Member, Stage
@@ -122,13 +123,21 @@ def kept_group(key: str, label: str, leads: Sequence[LeadFigures], fragments: Fr
 def group_by(
     leads: Iterable[LeadFigures], key: Callable[[LeadFigures], str | None], fragments: Fragments | None = None, kind: str = "group",
 ) -> list[Group]:
-    """Groups sorted by label; leads without a key are left out. ``fragments``: see ``kept_group``."""
+    """Groups sorted by label; leads without a key are left out. ``fragments`` (serve): kept, and updated by the
+    leads that changed (``Fragments.grouped``)."""
+    if fragments is not None:
+        found = leads if isinstance(leads, Sequence) else list(leads)
+        return fragments.grouped(kind, found, key, lambda name, members: group(name, name, members), _label_order)
     buckets: dict[str, list[LeadFigures]] = defaultdict(list)
     for f in leads:
         value = key(f)
         if value:
             buckets[value].append(f)
-    return [kept_group(name, name, buckets[name], fragments, kind) for name in sorted(buckets, key=lambda n: (n.casefold(), n))]
+    return [group(name, name, buckets[name]) for name in sorted(buckets, key=_label_order)]
+
+
+def _label_order(name: str) -> tuple[str, str]:
+    return (name.casefold(), name)
 
 
 @functools.lru_cache(maxsize=1 << 16)  # the dev server asks for every company's slug on every rebuild
@@ -137,13 +146,19 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60].strip("-")
 
 
-def company_slugs(names: Iterable[str]) -> dict[str, str]:
+def company_slugs(names: Iterable[str]) -> Mapping[str, str]:
     """A file name per company: readable, and the same for the same name in every build.
 
     Names whose readable slug is shared (or empty) all get a short hash of the exact name, so no
-    company's page depends on the order of the others.
+    company's page depends on the order of the others. The same names give the very same mapping
+    as last time (the dev server asks on every rebuild; ``Fragments.follow_links`` compares it).
     """
-    names = sorted(set(names))
+    return _company_slugs(tuple(names))
+
+
+@functools.lru_cache(maxsize=2)
+def _company_slugs(given: tuple[str, ...]) -> Mapping[str, str]:
+    names = sorted(set(given))
     plain = {name: slugify(name) for name in names}
     taken: dict[str, int] = defaultdict(int)
     for slug in plain.values():
@@ -156,7 +171,7 @@ def company_slugs(names: Iterable[str]) -> dict[str, str]:
             if slug in taken:  # a company really named like another's hashed slug
                 slug = f"{slug}{digest[8:]}"
         result[name] = slug
-    return result
+    return MappingProxyType(result)
 
 
 def board(figures: Figures, config: Config, fragments: Fragments | None = None) -> list[Column]:

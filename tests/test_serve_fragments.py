@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import operator
 from datetime import date
 from pathlib import Path
 
@@ -405,3 +406,35 @@ def test_owner_pages_follow_a_changed_company_file_name(tmp_path: Path) -> None:
     save(dev, "leads/h.md", lead(title="Eta", owner="ben", status="potential", follow_up="2026-12-05", company="ACME GmbH"))
     assert b"companies/acme-gmbh.html" not in dev.files["owners/anna.html"]
     assert dev.files == cold(dev)
+
+
+def test_kept_groups_equal_a_fresh_grouping_after_random_edits() -> None:
+    """Groups updated place by place (or regrouped when items come and go) are those a fresh grouping makes;
+    a group whose members did not change is last build's very object."""
+    import random
+
+    rng = random.Random(7)
+    fragments = Fragments()
+
+    def grouped(items: list[tuple[str | None, int]]) -> list[tuple[str, tuple[tuple[str | None, int], ...]]]:
+        found = fragments.grouped("g", items, lambda item: item[0], lambda name, members: (name, tuple(members)), str.casefold)
+        fragments.sweep()
+        return found
+
+    items: list[tuple[str | None, int]] = [(rng.choice(["a", "B", "c", None]), n) for n in range(30)]
+    last = grouped(items)
+    for step in range(200):
+        items = list(items)
+        if step % 10 == 9:
+            del items[rng.randrange(len(items))]  # an item goes: regrouped
+        for index in rng.sample(range(len(items)), rng.choice([1, 2, 3])):
+            items[index] = (rng.choice(["a", "B", "c", "d", None]), 100 + step)
+        found = grouped(items)
+        fresh = Fragments().grouped("g", items, lambda item: item[0], lambda name, members: (name, tuple(members)), str.casefold)
+        assert found == fresh
+        before = {group[0]: group for group in last}
+        for group in found:
+            kept = before.get(group[0])
+            if kept is not None and len(kept[1]) == len(group[1]) and all(map(operator.is_, kept[1], group[1])):
+                assert group is before[group[0]], step
+        last = found
