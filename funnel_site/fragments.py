@@ -36,8 +36,8 @@ class Fragments:
         self._slugs: Mapping[str, str] | None = None
         self.links = 0  # counts the company file name changes: what showed company links before is out of date
         # kind -> (items by id, the items in order, their sort keys)
-        self._orders: dict[str, tuple[dict[int, Any], list[Any], list[Any]]] = {}
-        self._orders_fresh: dict[str, tuple[dict[int, Any], list[Any], list[Any]]] = {}
+        self._orders: dict[str, tuple[list[Any], list[Any], list[Any]]] = {}
+        self._orders_fresh: dict[str, tuple[list[Any], list[Any], list[Any]]] = {}
         # (kind, id of the first item, 0) and (kind, id of the last item, -1): the items and pieces of a ``pieces``
         # call of that kind in a build, found by either end (an edit changes one of them at most). Not the n-th
         # call: serve skips the pages it keeps, so the n-th call of a build shows another page than last time's.
@@ -45,8 +45,8 @@ class Fragments:
         self._lists_fresh: dict[tuple[str, int, int], tuple[list[Any], list[Any]]] = {}
         self._merged: set[str] = set()  # kinds whose last lists are in ``_kept`` (merged on first need)
         # kind -> (items by id, how often each value occurs over them): see ``counted``
-        self._counts: dict[str, tuple[dict[int, Any], Counter[Hashable]]] = {}
-        self._counts_fresh: dict[str, tuple[dict[int, Any], Counter[Hashable]]] = {}
+        self._counts: dict[str, tuple[list[Any], Counter[Hashable]]] = {}
+        self._counts_fresh: dict[str, tuple[list[Any], Counter[Hashable]]] = {}
         self._groupings: dict[str, _Grouping[Any, Any]] = {}  # kind -> last build's groups: see ``grouped``
         self._groupings_fresh: dict[str, _Grouping[Any, Any]] = {}
 
@@ -130,31 +130,39 @@ class Fragments:
     def sorted(self, kind: str, items: Iterable[T], key: Callable[[T], Any]) -> list[T]:
         """``sorted(items, key=key)`` for a ``key`` that differs for every item and is fixed for an unchanged
         item (keys end in the lead's id): last build's order without the items that left, the new ones put in place."""
-        by_id = {id(item): item for item in items}
+        items = list(items)
         old = self._orders.get(kind)
         order: list[Any] | None = None
-        if old is not None and len(old[0].keys() ^ by_id.keys()) <= MAX_MOVES:
-            order, keys = _moved(old, by_id, key)
+        moves = _moves(old[0], items) if old is not None else None
+        if moves is not None:
+            order, keys = _moved(old[1], old[2], moves, key)  # type: ignore[index]
         if order is None:
-            order = sorted(by_id.values(), key=key)
+            order = sorted(items, key=key)
             keys = [key(item) for item in order]
-        self._orders_fresh[kind] = (by_id, order, keys)
+        self._orders_fresh[kind] = (items, order, keys)
         return list(order)
 
     def counted(self, kind: str, items: Iterable[T], count: Callable[[T], Iterable[Hashable]]) -> Counter[Hashable]:
         """How often each value occurs in ``count(item)`` over the items; kept from last build and updated by the
         items that left or arrived (``count`` of an unchanged item is fixed: it depends on the item only)."""
-        by_id = {id(item): item for item in items}
+        items = list(items)
         old = self._counts.get(kind)
-        if old is None or len(old[0].keys() ^ by_id.keys()) > MAX_MOVES:
-            counts: Counter[Hashable] = Counter(value for item in by_id.values() for value in count(item))
+        moves = _moves(old[0], items) if old is not None else None
+        if moves is None:
+            counts: Counter[Hashable] = Counter(value for item in items for value in count(item))
         else:
-            counts = Counter(old[1])
-            counts.subtract(value for gone in old[0].keys() - by_id.keys() for value in count(old[0][gone]))
-            counts.update(value for new in by_id.keys() - old[0].keys() for value in count(by_id[new]))
+            counts = Counter(old[1])  # type: ignore[index]
+            counts.subtract(value for gone in moves[0] for value in count(gone))
+            counts.update(value for new in moves[1] for value in count(new))
             counts = +counts  # values no item holds any more are dropped
-        self._counts_fresh[kind] = (by_id, counts)
+        self._counts_fresh[kind] = (items, counts)
         return counts
+
+    def filtered(self, kind: str, items: Sequence[T], keep: Callable[[T], bool]) -> list[T]:
+        """``[item for item in items if keep(item)]`` (not to be changed by the caller), asking ``keep`` only of the
+        items that changed since last build (``grouped``; ``keep`` of an unchanged item is fixed)."""
+        found = self.grouped(kind, items, lambda item: "kept" if keep(item) else None, lambda _, members: members, str)
+        return found[0] if found else []
 
     def grouped(
         self, kind: str, items: Sequence[T], key: Callable[[T], str | None], make: Callable[[str, list[T]], G],
@@ -163,10 +171,14 @@ class Fragments:
         """``make(name, members)`` per key of the items (members in the items' order, items without a key left
         out), sorted by ``order(name)``. Kept from last build: when a few items changed place by place, only the
         groups they left or joined are made again, and a group whose members are the very same is last build's."""
+        found = self._groupings_fresh.get(kind)
+        if found is not None and found.source is items:  # asked again in the same build (one page per owner)
+            return found.groups
         last = self._groupings.get(kind)
         found = last.updated(items, key, make, order) if last is not None else None
         if found is None:
             found = _Grouping.made(items, key, make, order, last)
+        found.source = items
         self._groupings_fresh[kind] = found
         return found.groups
 
@@ -196,17 +208,30 @@ class Fragments:
 MAX_MOVES = 64  # items leaving or arriving beyond which sorting afresh is quicker
 
 
-def _moved(old: tuple[dict[int, Any], list[Any], list[Any]], by_id: dict[int, Any], key: Callable[[Any], Any]) -> tuple[list[Any] | None, list[Any]]:
+def _moves(old: list[Any], new: list[Any]) -> tuple[list[Any], list[Any]] | None:
+    """The items that left and those that arrived from ``old`` to ``new`` (an item that changed place does both);
+    ``None`` when more than MAX_MOVES did. Compared place by place, without a lookup per item, when as many."""
+    if len(old) == len(new):
+        changed = list(itertools.compress(itertools.count(), map(operator.is_not, old, new)))
+        if len(changed) > MAX_MOVES:
+            return None
+        return [old[i] for i in changed], [new[i] for i in changed]
+    old_by_id, new_by_id = {id(item): item for item in old}, {id(item): item for item in new}
+    if len(old_by_id.keys() ^ new_by_id.keys()) > MAX_MOVES:
+        return None
+    return [old_by_id[i] for i in old_by_id.keys() - new_by_id.keys()], [new_by_id[i] for i in new_by_id.keys() - old_by_id.keys()]
+
+
+def _moved(order: list[Any], keys: list[Any], moves: tuple[list[Any], list[Any]], key: Callable[[Any], Any]) -> tuple[list[Any] | None, list[Any]]:
     """Last build's order and keys, updated item by item; ``None`` when they do not line up (then sort afresh)."""
-    old_by_id, order, keys = old[0], list(old[1]), list(old[2])
-    for gone in old_by_id.keys() - by_id.keys():
-        item = old_by_id[gone]
+    order, keys = list(order), list(keys)
+    for item in moves[0]:
         index = bisect.bisect_left(keys, key(item))
         if index == len(order) or order[index] is not item:
             return None, []
         del order[index], keys[index]
-    for new in by_id.keys() - old_by_id.keys():
-        item, found = by_id[new], key(by_id[new])
+    for item in moves[1]:
+        found = key(item)
         index = bisect.bisect_left(keys, found)
         if index < len(keys) and keys[index] == found:  # two items with one key: their order is the input's
             return None, []
@@ -222,6 +247,7 @@ class _Grouping(Generic[T, G]):
     def __init__(self, items: list[T], members: dict[str, tuple[list[int], list[T]]], groups: dict[str, G], names: list[str]) -> None:
         self.items, self.members, self.by_name, self.names = items, members, groups, names
         self.groups = [groups[name] for name in names]
+        self.source: Sequence[T] | None = None  # the sequence grouped: the same object is the same grouping
 
     @classmethod
     def made(cls, items: Sequence[T], key: Callable[[T], str | None], make: Callable[[str, list[T]], G],

@@ -383,9 +383,7 @@ def _page_keys(figures: Figures, fragments: Fragments) -> dict[str, Any]:
     differently (``1``, ``1.0``), and an unchanged lead's custom fields are the same objects. Company links
     are counted by ``fragments.links``; the owners' figures compare with ``==`` (standard numbers are rounded on output).
     """
-    by_owner: dict[str, list[LeadFigures]] = {}
-    for f in figures.leads:
-        by_owner.setdefault(f.lead.owner, []).append(f)
+    by_owner = views.owners(figures.leads, fragments)
     by_status = figures.by_status
     keys: dict[str, Any] = {  # the two list pages an edit of an active lead leaves alone: ideas, and closed with its rates
         "ideas.html": (fragments.links, Same(by_status.get("potential", ()))),

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
+import operator
 import re
 import unicodedata
 from collections import defaultdict
@@ -177,13 +179,20 @@ def _company_slugs(given: tuple[str, ...]) -> Mapping[str, str]:
 def board(figures: Figures, config: Config, fragments: Fragments | None = None) -> list[Column]:
     """One column per stage with its active leads, soonest expected close first. ``fragments``: see ``in_order``."""
     by_stage: dict[str | None, list[LeadFigures]] = defaultdict(list)
-    for f in figures.by_status["active"]:
-        by_stage[f.lead.stage].append(f)
+    if fragments is not None:
+        by_stage.update(fragments.grouped("board", figures.by_status["active"], _stage_of, lambda name, members: (name, members), str))
+    else:
+        for f in figures.by_status["active"]:
+            by_stage[f.lead.stage].append(f)
     columns = []
     for stage in config.stages:
         leads = in_order(by_stage.get(stage.id, []), _board_order, fragments, f"board {stage.id}")
         columns.append(Column(stage, tuple(leads), _sum(f.value for f in leads), _sum(f.weighted for f in leads)))
     return columns
+
+
+def _stage_of(f: LeadFigures) -> str | None:
+    return f.lead.stage
 
 
 def _board_order(f: LeadFigures) -> tuple[date, str, str]:
@@ -228,23 +237,35 @@ def table_pages(total: int, size: int = TABLE_PAGE_SIZE) -> list[TablePage]:
 
 def with_status(figures: Figures, *statuses: str) -> list[LeadFigures]:
     """The leads of these statuses, status by status (for lists sorted afterwards by a key unique per lead)."""
-    return [f for status in statuses for f in figures.by_status.get(status, ())]
+    return list(itertools.chain.from_iterable(figures.by_status.get(status, ()) for status in statuses))
 
 
 def follow_ups(leads: Iterable[LeadFigures], today: date, days: int = DUE_SOON_DAYS, fragments: Fragments | None = None) -> list[LeadFigures]:
     """Open leads with a follow-up that is overdue or due within ``days``, oldest first."""
     horizon = today + timedelta(days=days)
-    due = [f for f in leads if f.lead.status in OPEN and f.lead.follow_up and f.lead.follow_up <= horizon]
-    return in_order(due, lambda f: (f.lead.follow_up, f.lead.title.casefold(), f.lead.id), fragments, f"follow-ups {days}")
+
+    def due(f: LeadFigures) -> bool:
+        return f.lead.status in OPEN and f.lead.follow_up is not None and f.lead.follow_up <= horizon
+
+    found = _filtered(leads, due, fragments, f"follow-ups {days}")
+    return in_order(found, lambda f: (f.lead.follow_up, f.lead.title.casefold(), f.lead.id), fragments, f"follow-ups {days}")
 
 
-def stale(leads: Iterable[LeadFigures]) -> list[LeadFigures]:
-    return sorted((f for f in leads if f.stale), key=lambda f: (-(f.days_since_touch or 0), f.lead.id))
+def stale(leads: Iterable[LeadFigures], fragments: Fragments | None = None) -> list[LeadFigures]:
+    found = _filtered(leads, operator.attrgetter("stale"), fragments, "stale")
+    return in_order(found, lambda f: (-(f.days_since_touch or 0), f.lead.id), fragments, "stale")
 
 
 def top_weighted(leads: Iterable[LeadFigures], count: int = TOP_OPPORTUNITIES, fragments: Fragments | None = None) -> list[LeadFigures]:
-    active = [f for f in leads if f.lead.status == "active" and f.weighted]
+    active = _filtered(leads, lambda f: f.lead.status == "active" and bool(f.weighted), fragments, "top weighted")
     return in_order(active, _by_weight, fragments, "top weighted")[:count]
+
+
+def _filtered(leads: Iterable[LeadFigures], keep: Callable[[LeadFigures], bool], fragments: Fragments | None, kind: str) -> list[LeadFigures]:
+    """The leads ``keep`` keeps; ``fragments`` (serve): asking only of the leads that changed (``Fragments.filtered``)."""
+    if fragments is None:
+        return [f for f in leads if keep(f)]
+    return fragments.filtered(kind, leads if isinstance(leads, Sequence) else list(leads), keep)
 
 
 def ideas(leads: Iterable[LeadFigures]) -> list[LeadFigures]:
@@ -344,5 +365,18 @@ def company_of(f: LeadFigures) -> str | None:
     return f.lead.company
 
 
-def owned_by(leads: Iterable[LeadFigures], owner: str) -> list[LeadFigures]:
-    return [f for f in leads if f.lead.owner == owner]
+def owned_by(leads: Sequence[LeadFigures], owner: str, fragments: Fragments | None = None) -> Sequence[LeadFigures]:
+    """The owner's leads in the given order; ``fragments`` (serve): from ``owners``."""
+    if fragments is None:
+        return [f for f in leads if f.lead.owner == owner]
+    return owners(leads, fragments).get(owner, ())
+
+
+def owners(leads: Sequence[LeadFigures], fragments: Fragments) -> dict[str, list[LeadFigures]]:
+    """Each owner's leads in the given order (``Fragments.grouped``: one grouping per build, updated by the
+    leads that changed). Not to be changed by the caller."""
+    return dict(fragments.grouped("owners", leads, _owner_of, lambda name, members: (name, members), str))
+
+
+def _owner_of(f: LeadFigures) -> str:
+    return f.lead.owner
