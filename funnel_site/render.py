@@ -207,10 +207,15 @@ class SitePlan:
 
 def plan_site(
     project: Project, figures: Figures, warnings: Iterable[Problem], scope: Scope | None = None, fragments: Fragments | None = None,
+    env: jinja2.Environment | None = None,
 ) -> SitePlan:
-    """The pages of a build. ``scope`` marks a restricted site (one owner's leads); ``fragments``: the dev server's rows."""
+    """The pages of a build. ``scope`` marks a restricted site (one owner's leads); ``fragments``: the dev server's rows.
+
+    ``env``: the environment of an earlier plan of the same config and templates (the dev server's), its
+    templates already loaded; this plan's globals replace that plan's.
+    """
     config = project.config
-    env = make_environment(Path(project.root), config.locale)
+    env = env or make_environment(Path(project.root), config.locale)
     # grouped before the links are followed: a group does not depend on them, and its keys are the company names
     companies = views.group_by(figures.leads, views.company_of, fragments, "company")
     slugs = views.company_slugs(company.key for company in companies)
@@ -221,12 +226,12 @@ def plan_site(
     def company_url(name: str) -> str:
         return f"companies/{slugs[name]}.html"
 
-    env.globals.update(
+    _set_globals(env, dict(
         page_url=page_url, owner_url=owner_url, company_url=company_url,
         edit_url=lambda lead: edit_url(config.edit_url, lead),
         member=members.get, stage=lambda stage_id: stages.get(stage_id) if isinstance(stage_id, str) else None,
         lead_at=leads_by_path.get, fragment=_remembered_fragments(), rows_of=rows_renderer(fragments), kept=fragments,
-    )
+    ))
     context: dict[str, Any] = {"project": project, "config": config, "figures": figures, "warnings": list(warnings), "scope": scope}
     if fragments is not None:
         fragments.follow_links(slugs)
@@ -245,6 +250,13 @@ def plan_site(
     else:  # a kept company keeps its page entry, so serve sees at once that the page shows the same
         pages += fragments.pieces("company pages", companies, functools.partial(_company_pages, company_url=company_url))
     return SitePlan(env, context, tuple(pages))
+
+
+def _set_globals(env: jinja2.Environment, values: dict[str, Any]) -> None:
+    """The globals of one plan, also in the templates an earlier plan loaded (they copy the globals on loading)."""
+    env.globals.update(values)
+    for template in env.cache.values() if env.cache is not None else ():
+        template.globals.update(values)
 
 
 def _company_pages(companies: Sequence[views.Group], company_url: Callable[[str], str]) -> list[tuple[str, str, Mapping[str, Any]]]:
@@ -333,6 +345,7 @@ class PageCache(dict[str, tuple[Any, bytes]]):
     def __init__(self) -> None:
         super().__init__()
         self.fragments = Fragments()
+        self.env: jinja2.Environment | None = None  # the templates, loaded once while config and templates stay
 
 
 def render_site_cached(project: Project, figures: Figures, warnings: Iterable[Problem], cache: PageCache) -> dict[str, bytes]:
@@ -344,7 +357,8 @@ def render_site_cached(project: Project, figures: Figures, warnings: Iterable[Pr
     """
     reuse = not _has_overrides(Path(project.root))
     fragments = cache.fragments if reuse else None
-    plan = plan_site(project, figures, warnings, fragments=fragments)
+    plan = plan_site(project, figures, warnings, fragments=fragments, env=cache.env)
+    cache.env = plan.env
     keys = _page_keys(figures, fragments) if fragments is not None else {}
     files: dict[str, bytes] = {}
     fresh: dict[str, tuple[Any, bytes]] = {}
