@@ -150,7 +150,10 @@ class DevSession:
             rendered = render_checked(checked, self.pages)
         except ConfigError as error:
             return Outcome(list(error.problems))
-        files = {path: self._served(path, data) for path, data in rendered.items()}
+        files = dict(self.files)  # the files the render did not make anew are last build's very bytes
+        for gone in files.keys() - rendered.keys():
+            del files[gone]
+        files.update((path, self._served(path, rendered[path])) for path in self.pages.changed)
         written, removed = sync_site(files, self.out, self.files)
         self.files, self.rendered = files, rendered
         return Outcome([], written, removed)

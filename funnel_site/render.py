@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import operator
 from dataclasses import dataclass
@@ -68,6 +69,7 @@ def make_environment(project_root: Path, locale: str) -> jinja2.Environment:
         extensions=["jinja2.ext.i18n"],
         bytecode_cache=_BYTECODE,
         auto_reload=False,  # one environment per build: no need to stat every template on every page
+        cache_size=-1,  # a plain dict of the theme's two dozen templates: Jinja's LRU cache locks and reorders on every lookup
     )
     catalog = translations(builtin_templates(), locale)
     env.install_gettext_translations(catalog, newstyle=True)  # type: ignore[attr-defined]
@@ -283,7 +285,7 @@ def _table_pages(
         (page.path, "leads.html", {"table_page": page, "rows": rows[page.start:page.end], **menus}) for page in pages
     ]
     if len(pages) > 1:
-        spliced = table_data.Spliced() if fragments is not None else None
+        spliced = table_data.Spliced()
         script = functools.partial(table_data.leads_script, env, rows, stage_order, config.currency, fragments=fragments, spliced=spliced)
         found.append(("leads-data.js", "leads-data.js", {"leads_script": script, "spliced": spliced}))
     return found
@@ -346,6 +348,9 @@ class PageCache(dict[str, tuple[Any, bytes]]):
         super().__init__()
         self.fragments = Fragments()
         self.env: jinja2.Environment | None = None  # the templates, loaded once while config and templates stay
+        self.entries: tuple[tuple[str, str, Mapping[str, Any]], ...] = ()  # the last plan's pages
+        self.pages: dict[str, bytes] = {}  # the last build's pages
+        self.changed: list[str] = []  # the files the last build made anew (the others are last build's bytes objects)
 
 
 def render_site_cached(project: Project, figures: Figures, warnings: Iterable[Problem], cache: PageCache) -> dict[str, bytes]:
@@ -360,25 +365,37 @@ def render_site_cached(project: Project, figures: Figures, warnings: Iterable[Pr
     plan = plan_site(project, figures, warnings, fragments=fragments, env=cache.env)
     cache.env = plan.env
     keys = _page_keys(figures, fragments) if fragments is not None else {}
-    files: dict[str, bytes] = {}
-    fresh: dict[str, tuple[Any, bytes]] = {}
-    for index, entry in enumerate(plan.pages):
-        path = entry[0]
-        old = cache.get(path)
-        if reuse and entry[1] in KEPT_ENTRIES:  # the very same entry as last time: see plan_site's fragments
-            data = old[1] if old is not None and old[0] is entry else plan.render(index)[1]
-            fresh[path] = (entry, data)
+    if reuse and len(cache.entries) == len(plan.pages):  # an edit: look only at the entries that are not last plan's
+        places = list(itertools.compress(itertools.count(), map(operator.is_not, cache.entries, plan.pages)))
+        pages = dict(cache.pages)
+        for gone in {cache.entries[i][0] for i in places} - {plan.pages[i][0] for i in places}:
+            del pages[gone]
+            cache.pop(gone, None)
+    else:
+        places, pages = list(range(len(plan.pages))), {}
+        for gone in cache.keys() - {path for path, _, _ in plan.pages}:
+            del cache[gone]
+    cache.changed = []
+    for index in places:
+        path, template, extra = plan.pages[index]
+        old = cache.pop(path, None)
+        if reuse and template in KEPT_ENTRIES:  # the very same entry as last time: see plan_site's fragments
+            key: Any = plan.pages[index]
+            same = old is not None and old[0] is key
         else:
-            key = keys.get(path) if entry[1] != "leads.html" else _table_page_key(entry[2], fragments)
-            data = old[1] if key is not None and old is not None and old[0] == key else plan.render(index)[1]
-            if key is not None:
-                fresh[path] = (key, data)
-        files[path] = data
-    cache.clear()
-    cache.update(fresh)
-    files.update(render_data_files(plan, fragments))
+            key = keys.get(path) if template != "leads.html" else _table_page_key(extra, fragments)
+            same = key is not None and old is not None and old[0] == key
+        data = old[1] if same else plan.render(index)[1]  # type: ignore[index]
+        if key is not None:
+            cache[path] = (key, data)
+        if not same:
+            cache.changed.append(path)
+        pages[path] = data
+    cache.entries, cache.pages = plan.pages, pages
+    data_files = render_data_files(plan, fragments)
+    cache.changed += data_files
     cache.fragments.sweep()
-    return files
+    return {**pages, **data_files}
 
 
 def _has_overrides(project_root: Path) -> bool:
