@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import itertools
+import operator
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -70,7 +72,8 @@ class DevSession:
     rendered: dict[str, bytes] = field(default_factory=dict)  # the same without the reload script
     pages: PageCache = field(default_factory=PageCache)  # rendered pages and rows, and what they showed
     checked: Checked | None = None  # the last valid project with its figures and warnings
-    _warned: dict[int, tuple[LeadFigures, list[Problem]]] = field(default_factory=dict)  # by id of the LeadFigures
+    # the warnings of each lead (sorted), in the order of the leads they are for
+    _warned: tuple[tuple[LeadFigures, ...], list[list[Problem]]] = ((), [])
     _scan: tuple[frozenset[str], list[Problem]] | None = None  # the last find_lead_files: lead files, file problems
 
     def __post_init__(self) -> None:
@@ -167,7 +170,7 @@ class DevSession:
     def _forget(self) -> None:
         """Nothing rendered or computed before is reused (config, templates or today changed)."""
         self.pages = PageCache()
-        self.checked, self._warned, self._scan = None, {}, None
+        self.checked, self._warned, self._scan = None, ((), []), None
 
     def _lead_files(self, relative: set[str]) -> tuple[frozenset[str], list[Problem]]:
         """``find_lead_files``; when only plain lead files it found last time were saved, no file came or
@@ -181,17 +184,23 @@ class DevSession:
     def _check(self, project: Project) -> Checked:
         """``build.check_project`` of a valid project, reusing the figures and warnings of unchanged leads."""
         figures = compute(project, self.today, self.checked.figures if self.checked else None, updatable=True)
-        warned: dict[int, tuple[LeadFigures, list[Problem]]] = {}
-        found: list[Problem] = []
-        for f in figures.leads:
-            entry = self._warned.get(id(f))
-            if entry is None or entry[0] is not f:
-                entry = (f, lead_warnings(f, self.today))
-            warned[id(f)] = entry
-            found += entry[1]
-        self._warned = warned
-        self.checked = Checked(project, figures, sort_problems([*project.problems, *sort_problems(found)]))
+        warned = self._warnings(figures.leads)
+        self._warned = (figures.leads, warned)
+        # leads come in path order and each one's warnings sorted: together they are sorted as they are
+        found = list(itertools.chain.from_iterable(warned))
+        self.checked = Checked(project, figures, sort_problems([*project.problems, *found]) if project.problems else found)
         return self.checked
+
+    def _warnings(self, leads: tuple[LeadFigures, ...]) -> list[list[Problem]]:
+        """Each lead's warnings, sorted; those of a lead whose figures are last build's very object are kept."""
+        last_leads, last = self._warned
+        if len(last_leads) == len(leads):
+            warned = list(last)
+            for index in itertools.compress(itertools.count(), map(operator.is_not, last_leads, leads)):
+                warned[index] = sort_problems(lead_warnings(leads[index], self.today))
+            return warned
+        places = {id(f): index for index, f in enumerate(last_leads)}  # the objects live on in last_leads
+        return [last[places[id(f)]] if id(f) in places else sort_problems(lead_warnings(f, self.today)) for f in leads]
 
     def _relative(self, path: Path) -> str | None:
         """The path as the pipeline names it; not resolved, so a symlinked lead keeps its own name."""
