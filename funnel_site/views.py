@@ -186,9 +186,15 @@ def board(figures: Figures, config: Config, fragments: Fragments | None = None) 
             by_stage[f.lead.stage].append(f)
     columns = []
     for stage in config.stages:
-        leads = in_order(by_stage.get(stage.id, []), _board_order, fragments, f"board {stage.id}")
-        columns.append(Column(stage, tuple(leads), _sum(f.value for f in leads), _sum(f.weighted for f in leads)))
+        leads = tuple(in_order(by_stage.get(stage.id, []), _board_order, fragments, f"board {stage.id}"))
+        value, weighted = _column_sums(leads) if fragments is None or not leads else fragments.get(
+            "board sums", leads, None, functools.partial(_column_sums, leads))
+        columns.append(Column(stage, leads, value, weighted))
     return columns
+
+
+def _column_sums(leads: Sequence[LeadFigures]) -> tuple[Decimal, Decimal]:
+    return _sum(f.value for f in leads), _sum(f.weighted for f in leads)
 
 
 def _stage_of(f: LeadFigures) -> str | None:
