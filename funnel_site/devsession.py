@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import gc
 import itertools
 import operator
@@ -75,6 +76,7 @@ class DevSession:
     # the warnings of each lead (sorted), in the order of the leads they are for
     _warned: tuple[tuple[LeadFigures, ...], list[list[Problem]]] = ((), [])
     _scan: tuple[frozenset[str], list[Problem]] | None = None  # the last find_lead_files: lead files, file problems
+    _order: list[str] = field(default_factory=list)  # the paths of project.leads, in their (sorted) order
 
     def __post_init__(self) -> None:
         self.root = self.root.resolve()  # watchfiles reports paths under the resolved root
@@ -87,6 +89,7 @@ class DevSession:
             self.project = None
             return Outcome(list(error.problems))
         self.leads = {lead.path: lead for lead in project.leads}
+        self._order = [lead.path for lead in project.leads]
         self._forget()  # config or templates may have changed
         paths, scan_problems = find_lead_files(self.root)
         self._scan = (frozenset(paths), scan_problems)
@@ -120,12 +123,47 @@ class DevSession:
         relative.discard(None)
         if self.project is None or any(p == CONFIG_FILE or p.startswith("templates/") for p in relative):  # type: ignore[union-attr]
             return self.full_build()
+        scan = self._scan
         known, file_problems = self._lead_files(relative)  # type: ignore[arg-type]
+        saved = sorted(p for p in relative if p.startswith(f"{LEADS_DIR}/"))  # type: ignore[union-attr]
+        if self._scan is scan and (leads := self._reread(saved)) is not None:
+            problems = [p for found in self.lead_problems.values() for p in found]
+        else:
+            leads, problems = self._reread_all(known, saved)
+        self.project = replace(self.project, leads=leads, problems=tuple(sort_problems([*problems, *file_problems])))
+        return self._publish()
+
+    def _reread(self, saved: list[str]) -> tuple[Lead, ...] | None:
+        """No file came or went: the saved lead files read again, each put in its place; ``None`` when one of
+        them is not a valid lead now or was not before (then the leads are sorted afresh)."""
+        assert self.project is not None
+        leads, order = list(self.project.leads), self._order
+        for path in saved:
+            place = bisect.bisect_left(order, path)
+            if place == len(order) or order[place] != path:
+                return None
+            lead, problems = read_lead(self.root, path, self.project.config)
+            if lead is None:
+                self._forget_path(path, lead, problems)
+                return None
+            self.leads[path] = leads[place] = lead
+            self._forget_path(path, lead, problems)
+        return tuple(leads)
+
+    def _forget_path(self, path: str, lead: Lead | None, problems: list[Problem]) -> None:
+        if lead is None:
+            self.leads.pop(path, None)
+        self.lead_problems.pop(path, None)
+        if problems:
+            self.lead_problems[path] = problems
+
+    def _reread_all(self, known: frozenset[str], saved: list[str]) -> tuple[tuple[Lead, ...], list[Problem]]:
+        assert self.project is not None
         self.lead_problems = {path: found for path, found in self.lead_problems.items() if path in known}
         # A file saved into a folder that was just created can beat the watch on that folder;
         # whatever is on disk but not yet in memory is read too.
         unseen = {p for p in known if p not in self.leads and p not in self.lead_problems}
-        for path in sorted(unseen | {p for p in relative if p.startswith(f"{LEADS_DIR}/")}):  # type: ignore[union-attr]
+        for path in sorted(unseen | set(saved)):
             self.leads.pop(path, None)
             self.lead_problems.pop(path, None)
             if path in known:
@@ -138,9 +176,8 @@ class DevSession:
             if path not in known:
                 self.leads.pop(path)
         problems = [p for path, found in self.lead_problems.items() if path in known for p in found]
-        leads = tuple(self.leads[p] for p in sorted(self.leads))
-        self.project = replace(self.project, leads=leads, problems=tuple(sort_problems([*problems, *file_problems])))
-        return self._publish()
+        self._order = sorted(self.leads)
+        return tuple(self.leads[p] for p in self._order), problems
 
     def _publish(self) -> Outcome:
         assert self.project is not None

@@ -421,7 +421,7 @@ def _page_keys(figures: Figures, fragments: Fragments) -> dict[str, Any]:
         "closed.html": (
             fragments.links,
             Same(f for status in ("won", "lost", "cancelled") for f in by_status.get(status, ())),
-            frozenset(f.lead.source for f in figures.leads),  # every source has a row in the rates by source
+            frozenset(fragments.counted("sources", figures.leads, _source_of)),  # every source has a row in the rates by source
         ),
     }
     for owner in figures.owners:
@@ -435,6 +435,10 @@ def _table_page_key(page: Mapping[str, Any], fragments: Fragments | None) -> Any
     if fragments is None:
         return None
     return (fragments.links, Same(page["rows"]), tuple(page["sources"]), tuple(page["tags"]), page["table_page"])
+
+
+def _source_of(f: LeadFigures) -> tuple[str | None]:
+    return (f.lead.source,)
 
 
 class Same(tuple[Any, ...]):

@@ -12,6 +12,7 @@ therefore counts the exponents of each sum's terms and puts every changed sum ba
 from __future__ import annotations
 
 import bisect
+import itertools
 import operator
 from collections import Counter
 from datetime import date
@@ -115,7 +116,7 @@ class Tally:
         or went, too many changed, or a sum rounded."""
         if not (self.updatable and self.exact) or len(leads) != len(self.leads):
             return None
-        changed = [i for i, same in enumerate(map(operator.is_, self.leads, leads)) if not same]
+        changed = list(itertools.compress(itertools.count(), map(operator.is_not, self.leads, leads)))
         if len(changed) > MAX_CHANGES:
             return None
         tally, found = self._copy(), list(previous)
