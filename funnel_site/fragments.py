@@ -329,8 +329,10 @@ def rows_renderer(fragments: Fragments | None) -> Callable[..., Markup]:
                 return [_render_rows(context, template, [item], "") for item in missing]
             return parts[:-1]
 
+        lead_at = context["lead_at"]
+
         def lead_page(problem: Problem) -> bool:  # a warning links its lead's page, if the file is a lead
-            return context["lead_at"](problem.path) is not None
+            return lead_at(problem.path) is not None
 
         values = lead_page if isinstance(items[0], Problem) else None
         return Markup("".join(fragments.pieces(f"{template}@{context['root']}", items, make, values)))
