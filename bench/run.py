@@ -191,6 +191,7 @@ class Bench:
                 warm.samples.append(self.tool.run(*self.check_argv(root, cache)))
             self.rows.append(warm)
         self.rows.append(self.measure_serve_edit(size, root, runs))
+        self.rows += self.measure_serve_reload(size, root, runs)
 
     def measure_serve_edit(self, size: str, root: Path, runs: int) -> Row:
         """The dev server's session in-process: one lead edited, time until its pages are written."""
@@ -204,6 +205,22 @@ class Bench:
         row.samples = [Sample(ms / 1000, 0.0, 0) for ms in figures["edit_ms"]]
         row.note = f"{statistics.median(figures['written']):.0f} files rewritten per edit; in-process, watcher latency not included"
         return row
+
+    def measure_serve_reload(self, size: str, root: Path, runs: int) -> list[Row]:
+        """`funnel-site serve` in a subprocess, end to end: a lead file saved -> the reload event -> the reloaded page."""
+        event, page = Row(size, "serve: file saved -> browser's reload event"), Row(size, "serve: file saved -> reloaded page fetched")
+        if not self.has_serve:
+            event.note = page.note = "n/a (serve not available)"
+        elif size == "100k":
+            event.note = page.note = "not run (serve's first build of 100k leads is one process and takes minutes)"
+        else:
+            result = subprocess.run([sys.executable, str(REPO / "bench" / "serve_reload.py"), str(root), str(runs)],
+                                    capture_output=True, text=True, check=True)
+            figures = json.loads(result.stdout.splitlines()[-1])
+            event.samples = [Sample(ms / 1000, 0.0, 0) for ms in figures["reload_event_ms"]]
+            page.samples = [Sample(ms / 1000, 0.0, 0) for ms in figures["page_ms"]]
+            event.note = page.note = "watcher included"
+        return [event, page]
 
     def measure_help(self) -> None:
         row = Row("-", "funnel-site --help (start-up)")
