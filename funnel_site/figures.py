@@ -120,7 +120,7 @@ def compute(project: Project, today: date, previous: Figures | None = None, upda
     ``previous``: figures of the same config and ``today`` (the dev server's last build). A lead that is the
     very same object as one of those keeps its ``LeadFigures`` object, so what was rendered from it can be reused;
     when ``previous`` was ``updatable`` and only a few leads changed, its sums are updated by difference
-    (``tally.py``). ``updatable``: the figures keep what such an update needs (leads in path order, as loaded).
+    (``tally.py``). ``updatable``: the figures keep what such an update needs.
     """
     config = project.config
     if previous is not None and previous.tally is not None:

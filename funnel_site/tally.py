@@ -94,7 +94,8 @@ class Tally:
         self.exact = True  # no addition rounded (see the module's docstring)
         self.leads: tuple[Lead, ...] = ()  # the leads tallied, in order (set by ``figures.compute``)
         self.statuses: dict[str, Sums] = {}
-        self.split: dict[str, list[LeadFigures]] = {status: [] for status in STATUSES}  # in lead (path) order
+        self.split: dict[str, list[LeadFigures]] = {status: [] for status in STATUSES}  # in lead order
+        self.places: dict[str, list[int]] = {status: [] for status in STATUSES}  # of ``split``'s leads among all
         self.owners: dict[str, dict[str, Sums]] = {}
         self.stages: dict[str, Sums] = {}
         self.forecast: dict[str, Sums] = {}
@@ -104,9 +105,10 @@ class Tally:
         self.young = self.overdue = self.stale = self.qualified = self.cycles = self.cycle_days = 0
         self._months: dict[date, str] = {}
 
-    def add(self, f: LeadFigures) -> None:
-        """A lead after those added so far (in lead order)."""
+    def add(self, f: LeadFigures, place: int) -> None:
+        """The lead at ``place``, after those added so far."""
         self.split[f.lead.status].append(f)
+        self.places[f.lead.status].append(place)
         self._count(f, 1, _UNTOUCHED)
 
     def updated(self, leads: tuple[Lead, ...], figures_of: Callable[[Lead], LeadFigures],
@@ -124,10 +126,9 @@ class Tally:
         with localcontext() as context:
             context.clear_flags()
             for index in changed:
-                old, new = previous[index], figures_of(leads[index])
-                if not (tally._take_out(old, touched) and tally._put_in(new, touched)):
-                    return None
-                found[index] = new
+                found[index] = new = figures_of(leads[index])
+                tally._take_out(previous[index], index, touched)
+                tally._put_in(new, index, touched)
             if context.flags[Rounded]:
                 return None
             for sums in touched:
@@ -137,23 +138,18 @@ class Tally:
         tally.leads = leads
         return tally, tuple(found)
 
-    def _take_out(self, f: LeadFigures, touched: set[Sums]) -> bool:
-        group = self.split[f.lead.status]
-        index = bisect.bisect_left(group, f.lead.path, key=_path)
-        if index == len(group) or group[index] is not f:
-            return False  # not in path order after all
-        del group[index]
+    def _take_out(self, f: LeadFigures, place: int, touched: set[Sums]) -> None:
+        group, places = self.split[f.lead.status], self.places[f.lead.status]
+        index = bisect.bisect_left(places, place)  # the lead is there: it was added at this place
+        del group[index], places[index]
         self._count(f, -1, touched)
-        return True
 
-    def _put_in(self, f: LeadFigures, touched: set[Sums]) -> bool:
-        group = self.split[f.lead.status]
-        index = bisect.bisect_left(group, f.lead.path, key=_path)
-        if index < len(group) and group[index].lead.path == f.lead.path:
-            return False
+    def _put_in(self, f: LeadFigures, place: int, touched: set[Sums]) -> None:
+        group, places = self.split[f.lead.status], self.places[f.lead.status]
+        index = bisect.bisect_left(places, place)
         group.insert(index, f)
+        places.insert(index, place)
         self._count(f, 1, touched)
-        return True
 
     def _count(self, f: LeadFigures, step: int, touched: set[Sums]) -> None:
         """Adds (``step`` 1) or takes away (-1) the lead; sums taken from go into ``touched``."""
@@ -205,6 +201,7 @@ class Tally:
         other.owners = {key: _copied(g) for key, g in self.owners.items()}
         other.closed = {key: _copied(g) for key, g in self.closed.items()}
         other.split = {status: list(group) for status, group in self.split.items()}
+        other.places = {status: list(places) for status, places in self.places.items()}
         other.targets = [(target, won.copy(), expected.copy()) for target, won, expected in self.targets]
         other._months = dict(self._months)
         return other
@@ -227,16 +224,12 @@ def _copied(groups: dict[str, Sums]) -> dict[str, Sums]:
     return {key: sums.copy() for key, sums in groups.items()}
 
 
-def _path(f: LeadFigures) -> str:
-    return f.lead.path
-
-
 def tallied(leads: Iterable[LeadFigures], config: Config, updatable: bool) -> Tally:
     """A fresh tally of the leads, in their order; ``exact`` tells whether any sum rounded."""
     tally = Tally(config, updatable)
     with localcontext() as context:
         context.clear_flags()
-        for f in leads:
-            tally.add(f)
+        for place, f in enumerate(leads):
+            tally.add(f, place)
         tally.exact = not context.flags[Rounded]
     return tally
