@@ -109,6 +109,8 @@ def _install_fast_gettext(env: jinja2.Environment, catalog: NullTranslations) ->
             label = labels[string] = Markup(catalog.gettext(string)) % variables
         return label
 
+    gettext.labels = labels  # type: ignore[attr-defined]  # read by FastCallContext.label, which skips the call
+
     counts: dict[tuple[str, str, int], Markup] = {}
 
     @jinja2.pass_eval_context
@@ -220,8 +222,8 @@ def plan_site(
     env = env or make_environment(Path(project.root), config.locale)
     # grouped before the links are followed: a group does not depend on them, and its keys are the company names
     companies = views.group_by(figures.leads, views.company_of, fragments, "company")
-    slugs = views.company_slugs(company.key for company in companies)
-    leads_by_path = {lead.path: lead for lead in project.leads}
+    slugs = views.company_slugs(map(operator.attrgetter("key"), companies))
+    leads_by_path = dict(zip(map(operator.attrgetter("path"), project.leads), project.leads))
     members = {m.id: m for m in reversed(config.team)}  # reversed: the first of equal ids wins, as in Config.member
     stages = {s.id: s for s in reversed(config.stages)}
 
