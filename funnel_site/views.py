@@ -246,15 +246,17 @@ def with_status(figures: Figures, *statuses: str) -> list[LeadFigures]:
     return list(itertools.chain.from_iterable(figures.by_status.get(status, ()) for status in statuses))
 
 
-def follow_ups(leads: Iterable[LeadFigures], today: date, days: int = DUE_SOON_DAYS, fragments: Fragments | None = None) -> list[LeadFigures]:
-    """Open leads with a follow-up that is overdue or due within ``days``, oldest first."""
+def follow_ups(
+    leads: Iterable[LeadFigures], today: date, days: int = DUE_SOON_DAYS, fragments: Fragments | None = None, kind: str = "follow-ups",
+) -> list[LeadFigures]:
+    """Open leads with a follow-up that is overdue or due within ``days``, oldest first. ``fragments``: one ``kind`` per list."""
     horizon = today + timedelta(days=days)
 
     def due(f: LeadFigures) -> bool:
         return f.lead.status in OPEN and f.lead.follow_up is not None and f.lead.follow_up <= horizon
 
-    found = _filtered(leads, due, fragments, f"follow-ups {days}")
-    return in_order(found, lambda f: (f.lead.follow_up, f.lead.title.casefold(), f.lead.id), fragments, f"follow-ups {days}")
+    found = _filtered(leads, due, fragments, f"{kind} {days}")
+    return in_order(found, lambda f: (f.lead.follow_up, f.lead.title.casefold(), f.lead.id), fragments, f"{kind} {days}")
 
 
 def stale(leads: Iterable[LeadFigures], fragments: Fragments | None = None) -> list[LeadFigures]:
@@ -303,15 +305,15 @@ def by_source(leads: Sequence[LeadFigures], unknown: str, fragments: Fragments |
     return group_by(leads, lambda f: f.lead.source or unknown, fragments, "source")
 
 
-def sorted_leads(leads: Iterable[LeadFigures], config: Config, fragments: Fragments | None = None) -> list[LeadFigures]:
-    """The default table order: open before closed, later stages first, then by weighted value."""
+def sorted_leads(leads: Iterable[LeadFigures], config: Config, fragments: Fragments | None = None, kind: str = "table") -> list[LeadFigures]:
+    """The default table order: open before closed, later stages first, then by weighted value. ``fragments``: one ``kind`` per list."""
     status_rank = {"active": 0, "potential": 1, "won": 2, "lost": 3, "cancelled": 4}
     stage_rank = {s.id: -i for i, s in enumerate(config.stages)}
 
     def key(f: LeadFigures) -> tuple[Any, ...]:
         return (status_rank[f.lead.status], stage_rank.get(f.lead.stage or "", 1), -(f.weighted or f.value or 0), f.lead.id)
 
-    return in_order(leads, key, fragments, "table")
+    return in_order(leads, key, fragments, kind)
 
 
 def quarter_of(day: date) -> tuple[str, date, date]:

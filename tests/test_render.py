@@ -391,3 +391,13 @@ def test_capped_keeps_the_column_order() -> None:
     leads = [SimpleNamespace(weighted=w, lead=SimpleNamespace(id=str(i))) for i, w in enumerate([5, 1, 9, None, 7])]
     assert [f.lead.id for f in capped(leads, 3)] == ["0", "2", "4"]  # type: ignore[arg-type]
     assert capped(leads, 5) == tuple(leads)  # type: ignore[arg-type]
+
+
+def test_an_owner_page_lists_their_follow_ups_or_says_nothing_is_due(site: dict[str, str]) -> None:
+    def follow_ups(page: str) -> str:
+        return site[page].split('<ul class="items">\n', 1)[1].split("</ul>", 1)[0]
+
+    assert follow_ups("owners/anna.html") == (
+        '<li><span class="when overdue">Nov 20, 2026</span> <a href="../leads/acme.html">Website relaunch</a>'
+        ' <span class="meta">Call</span></li>\n')
+    assert follow_ups("owners/ben.html") == '<li class="empty">Nothing due.</li>\n'
