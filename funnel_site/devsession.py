@@ -121,7 +121,9 @@ class DevSession:
     def _apply(self, changed: Iterable[Path]) -> Outcome:
         relative = {self._relative(path) for path in changed}
         relative.discard(None)
-        if self.project is None or any(p == CONFIG_FILE or p.startswith("templates/") for p in relative):  # type: ignore[union-attr]
+        # "templates" itself: a folder created with files in it may report only itself (its files can beat the
+        # watch on it), so the files are looked for by the full build
+        if self.project is None or any(p in (CONFIG_FILE, "templates") or p.startswith("templates/") for p in relative):  # type: ignore[union-attr]
             return self.full_build()
         scan = self._scan
         known, file_problems = self._lead_files(relative)  # type: ignore[arg-type]

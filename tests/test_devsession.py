@@ -69,6 +69,14 @@ def test_file_in_new_folder_is_found_even_without_its_own_event(tmp_path: Path) 
     assert (tmp_path / "out" / "leads" / "new" / "c.html").is_file()
 
 
+def test_templates_folder_created_with_a_template_in_it_is_used_even_without_its_own_event(tmp_path: Path) -> None:
+    dev = session(tmp_path)
+    (dev.root / "templates").mkdir()
+    (dev.root / "templates" / "index.html").write_text('{% extends "builtin/index.html" %}\n{% block content %}Eigene Übersicht{% endblock %}\n')
+    assert dev.apply({dev.root / "templates"}).ok  # only the folder's event arrived
+    assert "Eigene Übersicht" in (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+
+
 def test_config_change_reloads_everything(tmp_path: Path) -> None:
     dev = session(tmp_path)
     config = dev.root / "config.yaml"
