@@ -1,20 +1,24 @@
-"""The Jinja environment a build renders with: Jinja's own, with cheaper calls and printing, same output.
+"""The Jinja environment a build renders with: Jinja's own, with cheaper calls, printing, output and imports, same text.
 
-A page makes a few hundred template calls and prints as many values; Jinja's general way of doing
-both costs more than the work itself. Everything here gives byte-identical pages
-(tests/test_render_speed.py against plain Jinja, test_golden.py and the reference sites).
+A page makes a few hundred template calls, prints as many values and imports the theme's macros;
+Jinja's general way of doing all that costs more than the work itself. Everything here gives
+byte-identical pages (tests/test_engine.py and tests/test_render_speed.py against plain Jinja,
+test_golden.py and the reference sites).
 """
 
 from __future__ import annotations
 
 import functools
+import operator
 from types import BuiltinFunctionType, FunctionType, MethodType
-from typing import Any, Callable, MutableMapping
+from typing import Any, Callable, Mapping, MutableMapping
 
 import jinja2
-from jinja2.compiler import CodeGenerator, Frame
-from jinja2.nodes import Template
-from jinja2.runtime import Macro
+from jinja2 import nodes
+from jinja2.compiler import CodeGenerator, Frame, optimizeconst
+from jinja2.environment import TemplateModule
+from jinja2.idtracking import VAR_LOAD_RESOLVE
+from jinja2.runtime import Macro, Undefined, missing
 from jinja2.utils import _PassArg
 from markupsafe import Markup
 
@@ -25,12 +29,15 @@ except ImportError:  # pragma: no cover - another markupsafe: the public functio
         return str(Markup.escape(text))
 
 
+# ``Markup(text)`` for a plain ``str`` (a macro's joined text), which is all markupsafe's ``__new__`` does with one
+_markup = functools.partial(str.__new__, Markup)
+
 # Callables that can carry Jinja's pass_context mark only on themselves (their ``__call__`` cannot).
 _OWN_MARK = frozenset({FunctionType, MethodType, functools.partial, type(functools.lru_cache()(print))})
 
 
 class FastCallContext(jinja2.runtime.Context):
-    """Jinja's context with a cheaper ``call`` (every call in a template goes through it), same results.
+    """Jinja's context with a cheaper way to call (every call in a template goes through it), same results.
 
     Jinja asks every callee twice whether it wants the context passed (``hasattr`` on it and on its
     ``__call__``). Functions, methods, partials and lru_caches can only say so on themselves, so one
@@ -39,28 +46,42 @@ class FastCallContext(jinja2.runtime.Context):
     """
 
     def call(__self, __obj: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - Jinja's names
-        kind = type(__obj)
+        """Jinja's ``call`` (its own i18n functions call through it), with the loop's and block's variables as keywords."""
+        return __self.call_from(kwargs.pop("_loop_vars", None), kwargs.pop("_block_vars", None), __obj, *args, **kwargs)
+
+    def label(self, loop_vars: dict[str, Any] | None, block_vars: dict[str, Any] | None, gettext: Callable[..., Any], message: str, /) -> Any:
+        """``gettext(message)`` where autoescaping is on, from the ``labels`` a gettext function may keep: its text
+        for each message without variables (``render._install_fast_gettext``); a page asks for a few dozen."""
+        labels = getattr(gettext, "labels", None) if type(gettext) is FunctionType else None
+        text = None if labels is None else labels.get(message)
+        return text if text is not None else self.call_from(loop_vars, block_vars, gettext, message)
+
+    def call_from(
+        self, loop_vars: dict[str, Any] | None, block_vars: dict[str, Any] | None, callee: Callable[..., Any], /, *args: Any, **kwargs: Any,
+    ) -> Any:
+        """``callee(*args, **kwargs)`` from a template; the variables of the loop and block it is called in
+        matter only to a ``pass_context`` callee (``PlainTextCodeGenerator`` passes them by position, which
+        spares every call a dictionary of keywords)."""
+        kind = type(callee)
         if kind is Macro:
             try:
-                return _call_macro(__obj, args, kwargs)
+                return _call_macro(callee, args, kwargs)
             except StopIteration:
-                return __self.environment.undefined("value was undefined because a callable raised a StopIteration exception")
+                return self.environment.undefined("value was undefined because a callable raised a StopIteration exception")
         if kind in _OWN_MARK:
-            pass_arg = getattr(__obj, "jinja_pass_arg", None)
+            pass_arg = getattr(callee, "jinja_pass_arg", None)
         elif kind is BuiltinFunctionType:
             pass_arg = None
         else:
-            return super().call(__obj, *args, **kwargs)
+            return super().call(callee, *args, _loop_vars=loop_vars, _block_vars=block_vars, **kwargs)
         if pass_arg is _PassArg.eval_context:
-            args = (__self.eval_ctx, *args)
+            args = (self.eval_ctx, *args)
         elif pass_arg is not None:
-            return super().call(__obj, *args, **kwargs)
-        kwargs.pop("_block_vars", None)
-        kwargs.pop("_loop_vars", None)
+            return super().call(callee, *args, _loop_vars=loop_vars, _block_vars=block_vars, **kwargs)
         try:
-            return __obj(*args, **kwargs)
+            return callee(*args, **kwargs)
         except StopIteration:
-            return __self.environment.undefined("value was undefined because a callable raised a StopIteration exception")
+            return self.environment.undefined("value was undefined because a callable raised a StopIteration exception")
 
 
 def _call_macro(macro: Macro, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -69,13 +90,11 @@ def _call_macro(macro: Macro, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
     That is what ``Macro.__call__`` ends up doing for such a call (no defaults, ``caller`` or extra
     arguments to sort out) after a dozen checks; a page of the built-in theme makes a few dozen.
     """
-    kwargs.pop("_block_vars", None)
-    kwargs.pop("_loop_vars", None)
     if (kwargs or len(args) != macro._argument_count or macro.caller or macro.catch_kwargs or macro.catch_varargs
             or macro._environment.is_async):
         return macro(*args, **kwargs)
     text = macro._func(*args)
-    return Markup(text) if macro._default_autoescape else text
+    return _markup(text) if macro._default_autoescape else text
 
 
 def escaped_text(value: Any) -> str:
@@ -83,8 +102,11 @@ def escaped_text(value: Any) -> str:
 
     Jinja wraps every printed value in a new ``Markup`` only to join it into the page at once.
     """
-    if type(value) is str:
+    kind = type(value)
+    if kind is str:
         return _escape_inner(value)
+    if kind is Markup:  # its own text: what ``__html__`` below gives
+        return value
     html = getattr(value, "__html__", None)
     if html is not None:
         text = html()
@@ -93,14 +115,29 @@ def escaped_text(value: Any) -> str:
 
 
 class PlainTextCodeGenerator(CodeGenerator):
-    """Jinja's code generator, printing with ``escaped_text`` instead of ``markupsafe.escape``.
+    """Jinja's code generator, with four cheaper ways to the same page:
 
-    Printed values only ever go into a join (the page, or a macro's or block's ``Markup``), so the
-    text is the same. Overrides Jinja's internal hook: a Jinja without it just keeps its own.
+    * printing with ``escaped_text`` instead of ``markupsafe.escape``: printed values only ever go into
+      a join (the page, or a macro's or block's ``Markup``), so the text is the same;
+    * calls through ``FastCallContext.call_from``, with the loop's and block's variables by position, and
+      labels (``_("text")``) through ``FastCallContext.label``;
+    * a template's and each block's text collected in a list and passed on joined, as Jinja does for
+      a macro, instead of passed on piece by piece (one ``yield`` per piece, and each piece of a page's
+      content handed up through base.html and the page). A template with an include without context
+      keeps Jinja's way;
+    * imports with context through ``BuildTemplate.shared_module``, with what each macro of a template of
+      macros looks up in the context (``macro_reads``).
+
+    Overrides Jinja's internal hooks: a Jinja without them just keeps its own. Its templates need ``BuildTemplate``.
     """
 
-    def visit_Template(self, node: Template, frame: Frame | None = None) -> None:
+    joined = True  # whether this template's own and its blocks' text is collected (see visit_Template)
+
+    def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:
+        # Jinja writes an include without context as ``yield from`` even where the text is collected (jinja#2108)
+        self.joined = all(include.with_context for include in node.find_all(nodes.Include))
         self.writeline("from funnel_site.engine import escaped_text")
+        self.writeline(f"macro_reads = {macro_reads(self.environment, node)!r}")
         super().visit_Template(node, frame)
 
     def _output_child_pre(self, node: Any, frame: Frame, finalize: Any) -> None:
@@ -112,6 +149,148 @@ class PlainTextCodeGenerator(CodeGenerator):
             self.write("str(")
         if finalize.src is not None:
             self.write(finalize.src)
+
+    @optimizeconst
+    def visit_Call(self, node: nodes.Call, frame: Frame, forward_caller: bool = False) -> None:
+        if self.environment.is_async or self.environment.sandboxed:
+            super().visit_Call(node, frame, forward_caller=forward_caller)
+            return
+        label = _is_label(node) and frame.eval_ctx.autoescape and not frame.eval_ctx.volatile
+        self.write("context.label(" if label else "context.call_from(")
+        self.write("_loop_vars, " if frame.loop_frame else "None, ")
+        self.write("_block_vars, " if frame.block_frame else "None, ")
+        self.visit(node.node, frame)
+        self.signature(node, frame, {"caller": "caller"} if forward_caller else None)  # a {% call %} block's body
+        self.write(")")
+
+    def _import_common(self, node: nodes.Import | nodes.FromImport, frame: Frame) -> None:
+        if not node.with_context or self.environment.is_async:
+            super()._import_common(node, frame)
+            return
+        names = tuple(name if isinstance(name, str) else name[0] for name in node.names) if isinstance(node, nodes.FromImport) else None
+        self.write("environment.get_template(")
+        self.visit(node.template, frame)
+        self.write(f", {self.name!r}).shared_module(context.get_all(), {self.dump_local_context(frame)}, {names!r})")
+
+    def enter_frame(self, frame: Frame) -> None:
+        super().enter_frame(frame)
+        if self._joins(frame):
+            self.buffer(frame)
+
+    def leave_frame(self, frame: Frame, with_python_scope: bool = False) -> None:
+        super().leave_frame(frame, with_python_scope)
+        if self._joins(frame):
+            self.writeline(f"yield concat({frame.buffer})")
+
+    def _joins(self, frame: Frame) -> bool:
+        """A template's own frame or a block's: Jinja makes them yield piece by piece (async templates stay so)."""
+        return (frame.rootlevel or frame.block_frame) and self.joined and not self.environment.is_async
+
+
+def _is_label(node: nodes.Call) -> bool:
+    """``_("text")`` or ``gettext("text")``: a message without variables."""
+    return (isinstance(node.node, nodes.Name) and node.node.name in ("_", "gettext") and not node.kwargs and node.dyn_args is None
+            and node.dyn_kwargs is None and len(node.args) == 1 and isinstance(node.args[0], nodes.Const) and type(node.args[0].value) is str)
+
+
+class _ContextReads(CodeGenerator):
+    """The names a template's code looks up in its context (Jinja's ``meta.find_undeclared_variables``, globals included)."""
+
+    def __init__(self, environment: jinja2.Environment) -> None:
+        super().__init__(environment, "<reads>", "<reads>")
+        self.names: set[str] = set()
+
+    def write(self, x: str) -> None:
+        pass
+
+    def enter_frame(self, frame: Frame) -> None:
+        super().enter_frame(frame)
+        self.names.update(param for action, param in frame.symbols.loads.values() if action == VAR_LOAD_RESOLVE)
+
+
+def macro_reads(environment: jinja2.Environment, template: nodes.Template) -> dict[str, tuple[str, ...]] | None:
+    """For a template of macros only: each macro's names looked up in the context, its calls of the other macros
+    followed. None for any other template (top-level code, blocks, includes or imports can reach the whole context)."""
+    macros = {node.name: node for node in template.body if isinstance(node, nodes.Macro)}
+    plain = all(isinstance(node, nodes.Macro) or isinstance(node, nodes.Output) and all(isinstance(part, nodes.TemplateData) for part in node.nodes)
+                for node in template.body)
+    if not plain or any(True for _ in template.find_all((nodes.Block, nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport))):
+        return None
+    own: dict[str, set[str]] = {}
+    for name, macro in macros.items():
+        reader = _ContextReads(environment)
+        reader.visit(nodes.Template([macro], lineno=macro.lineno))
+        own[name] = reader.names
+    reads = {}
+    for name in macros:
+        found, todo, seen = set(), [name], set()
+        while todo:
+            seen.add(current := todo.pop())
+            found |= own[current] - macros.keys()
+            todo += (own[current] & macros.keys()) - seen
+        reads[name] = tuple(sorted(found))
+    return reads
+
+
+def _takes_context(value: Any) -> bool:
+    """Whether Jinja would pass the caller's context to ``value`` (on itself or on its ``__call__``); an undefined
+    value counts as such (a look at it may fail)."""
+    if isinstance(value, Undefined):
+        return True
+    return callable(value) and _PassArg.context in (_PassArg.from_obj(value), _PassArg.from_obj(value.__call__))
+
+
+class BuildTemplate(jinja2.Template):
+    """A template whose module, imported with context, is shared by the pages whose contexts hold the very same
+    values under every name the imported macros look up (``macro_reads``). Making a module costs a page a few
+    dozen microseconds (the built-in macros.html: a ``Macro`` and a closure per macro); the lead pages' macros
+    read only build-wide values and ``link``, so one module serves all lead pages at one depth.
+
+    Shared only for a template of macros alone, whose macros read no value that is given the context (such a
+    callable could read any name: ``rows_of``). A template brings no Python callables of its own, and none of
+    the build's values has a method given the context, so these names are all a macro can see of the context.
+    """
+
+    macro_reads: Mapping[str, tuple[str, ...]] | None
+    imported_reads: dict[tuple[str, ...] | None, tuple[str, ...] | None]
+    shared_modules: dict[tuple[Any, ...], tuple[tuple[Any, ...], TemplateModule | None]]  # None: not to be shared
+    SHARED_MODULES = 64  # kept per template; the dev server's environment lives through many builds
+
+    @classmethod
+    def _from_namespace(cls, environment: jinja2.Environment, namespace: MutableMapping[str, Any], globals: MutableMapping[str, Any]) -> jinja2.Template:
+        template = super()._from_namespace(environment, namespace, globals)
+        template.macro_reads = namespace.get("macro_reads")
+        template.imported_reads = {}
+        template.shared_modules = {}
+        return template
+
+    def shared_module(self, variables: dict[str, Any], locals: Mapping[str, Any], names: tuple[str, ...] | None) -> TemplateModule:
+        """``make_module(variables, True, locals)``, or the module an earlier page made from the same values."""
+        reads = self._reads(names)
+        if reads is None:
+            return self.make_module(variables, True, locals)
+        seen = {**variables, **{key: value for key, value in locals.items() if value is not missing}} if locals else variables
+        values = tuple(seen.get(name, missing) for name in reads)
+        key = (names, *map(id, values))
+        kept = self.shared_modules.get(key)
+        if kept is None or not all(map(operator.is_, kept[0], values)):
+            if len(self.shared_modules) >= self.SHARED_MODULES:
+                self.shared_modules.clear()
+            shareable = not any(map(_takes_context, values))
+            kept = self.shared_modules[key] = (values, self.make_module(variables, True, locals) if shareable else None)
+        return kept[1] if kept[1] is not None else self.make_module(variables, True, locals)
+
+    def _reads(self, names: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        """The names the imported macros (None: all) look up, or None when the module cannot be shared."""
+        if names not in self.imported_reads:
+            self.imported_reads[names] = _imported_reads(self.macro_reads, names)
+        return self.imported_reads[names]
+
+
+def _imported_reads(macro_reads: Mapping[str, tuple[str, ...]] | None, names: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    if macro_reads is None or names is not None and not set(names) <= macro_reads.keys():
+        return None
+    return tuple(sorted({name for macro in names or macro_reads for name in macro_reads[macro]}))
 
 
 class BuildEnvironment(jinja2.Environment):
@@ -125,6 +304,7 @@ class BuildEnvironment(jinja2.Environment):
 
     context_class = FastCallContext
     code_generator_class = PlainTextCodeGenerator
+    template_class = BuildTemplate
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         return {**self.globals, **(d or {})}

@@ -12,7 +12,7 @@ import jinja2
 import pytest
 from markupsafe import Markup, escape
 
-from funnel_site.engine import FastCallContext, PlainTextCodeGenerator, escaped_text
+from funnel_site.engine import BuildEnvironment, escaped_text
 from funnel_site.render import _page_link, _remembered_fragments, make_environment
 
 CALLEES = """\
@@ -41,7 +41,7 @@ def _evalctx(eval_ctx: Any, text: str) -> str:
 
 @jinja2.pass_environment
 def _envarg(environment: jinja2.Environment) -> str:
-    return type(environment).__name__
+    return environment.undefined.__name__
 
 
 class _Callable:
@@ -61,10 +61,8 @@ def _stops() -> str:
 
 
 def _environment(fast: bool) -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.DictLoader({"t.html": CALLEES}), autoescape=True, undefined=jinja2.StrictUndefined)
-    if fast:
-        env.context_class = FastCallContext
-        env.code_generator_class = PlainTextCodeGenerator
+    kind = BuildEnvironment if fast else jinja2.Environment
+    env = kind(loader=jinja2.DictLoader({"t.html": CALLEES}), autoescape=True, undefined=jinja2.StrictUndefined)
     env.globals.update(
         ctx=_ctx, evalctx=_evalctx, envarg=_envarg, klass=_Callable(), part=jinja2.pass_context(functools.partial(_context_values)),
         upper=functools.partial(str.upper), cached=functools.lru_cache()(_ctx),

@@ -1,0 +1,208 @@
+"""The build's code generator and templates (``engine``) write exactly the text plain Jinja2 writes: for every
+construct that decides how a template's output is passed on (inheritance, blocks, includes, imports, macros,
+call and filter blocks, loops), for imports shared between pages, and for labels. Calls and printing:
+test_render_speed.py."""
+
+from __future__ import annotations
+
+import collections
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pytest
+from markupsafe import Markup
+
+from funnel_site.engine import BuildEnvironment
+from funnel_site.render import make_environment
+
+TEMPLATES = {
+    "base.html": (
+        "<title>{% block title %}Base{% endblock %}</title>\n"
+        "{% block nav %}<nav>{{ section }}</nav>{% endblock %}\n"
+        "{% for item in items %}{% block row scoped %}<i>{{ item }}</i>{% endblock %}{% endfor %}\n"
+        "<main>{% block content required %}{% endblock %}</main>{{ self.title() }}\n"
+    ),
+    "child.html": (
+        '{% extends "base.html" %}\n'
+        '{% import "macros.html" as m with context %}\n'
+        '{% from "macros.html" import pair %}\n'
+        "ignored: a child's own output outside blocks\n"
+        "{% block title %}Child · {{ super() }}{% endblock %}\n"
+        "{% block row %}[{{ super() }}|{{ item }}]{% endblock %}\n"
+        "{% block content %}{% set local = 'l<' %}{{ m.pair(local, section) }}{{ pair(1, 2) }}"
+        '{% include "part.html" %}'
+        "{% filter upper %}up {{ section }}{% endfilter %}"
+        "{% set captured %}cap {{ local }}{% endset %}{{ captured }}"
+        "{% call(x) m.boxed('b') %}<{{ x }}>{% endcall %}"
+        "{% for item in tree recursive %}({{ item.name }}{% if item.kids %}{{ loop(item.kids) }}{% endif %}){% else %}none{% endfor %}"
+        "{% for item in [] %}{{ item }}{% else %}empty{% endfor %}"
+        "{% autoescape false %}{{ section }}{% endautoescape %}{{ m.lines(3) }}"
+        "{% endblock %}\n"
+    ),
+    "macros.html": (
+        "{% macro pair(a, b) %}<{{ a }}|{{ b }}>{% endmacro %}\n"
+        "{% macro boxed(a) %}[{{ a }}{{ caller(a) }}]{% endmacro %}\n"
+        "{% macro lines(n) %}{% for i in range(n) %}{{ i }}{{ section }}{% endfor %}{% endmacro %}\n"
+    ),
+    "part.html": "{part {{ section | default('none') }}}",
+    "conditional.html": (  # extends decided at run time: the parent's output only if it extends
+        "before {{ section }}\n"
+        '{% if parent %}{% extends "base.html" %}{% endif %}\n'
+        "{% block content %}own {{ section }}{% endblock %}\n"
+        "after\n"
+    ),
+    "plain.html": "{% block a %}A{% block b %}B{{ section }}{% endblock %}{% endblock %}{{ self.b() }} end\n",
+    "unjoined.html": (  # Jinja writes this include as a ``yield from`` (jinja#2108): such a template keeps Jinja's way
+        '{% extends "base.html" %}{% block content %}{{ section }}{% include "part.html" without context %}!{% endblock %}'
+    ),
+}
+
+VALUES: dict[str, Any] = {
+    "section": "<s&>", "items": ["x", "<y>"],
+    "tree": [{"name": "a", "kids": [{"name": "b", "kids": []}]}, {"name": "c", "kids": []}],
+}
+
+
+def _environment(fast: bool) -> jinja2.Environment:
+    kind = BuildEnvironment if fast else jinja2.Environment
+    return kind(loader=jinja2.DictLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined)
+
+
+@pytest.mark.parametrize("name, values", [
+    ("child.html", VALUES), ("conditional.html", {**VALUES, "parent": True}), ("conditional.html", {**VALUES, "parent": False}),
+    ("plain.html", VALUES), ("part.html", VALUES), ("macros.html", VALUES), ("unjoined.html", VALUES),
+])
+def test_every_construct_writes_what_plain_jinja_writes(name: str, values: dict[str, Any]) -> None:
+    plain, fast = (_environment(flag).get_template(name) for flag in (False, True))
+    expected = plain.render(values)
+    assert fast.render(values) == expected
+    assert "".join(fast.generate(values)) == expected
+
+
+def test_the_sample_is_what_it_claims_to_be() -> None:
+    env = _environment(True)
+    assert env.get_template("child.html").render(VALUES) == (
+        "<title>Child · Base</title>\n<nav>&lt;s&amp;&gt;</nav>\n[<i>x</i>|x][<i>&lt;y&gt;</i>|&lt;y&gt;]\n"
+        "<main><l&lt;|&lt;s&amp;&gt;><1|2>{part &lt;s&amp;&gt;}UP &LT;S&AMP;&GT;cap l&lt;[b<b>](a(b))(c)empty"
+        "<s&>0&lt;s&amp;&gt;1&lt;s&amp;&gt;2&lt;s&amp;&gt;</main>Child · Base"
+    )
+    assert env.get_template("unjoined.html").render(VALUES).endswith("<main>&lt;s&amp;&gt;{part none}!</main>Base")
+    assert env.get_template("plain.html").render(VALUES) == "AB&lt;s&amp;&gt;B&lt;s&amp;&gt; end"
+
+
+def test_a_page_is_passed_on_joined_not_piece_by_piece() -> None:
+    """Jinja yields every piece of a block and hands it up through each template it is nested in; the build's
+    templates join a block's and a template's text first (a page of the 10k corpus has a few hundred pieces)."""
+    plain, fast = (_environment(flag).get_template("child.html") for flag in (False, True))
+    pieces = [piece for piece in fast.generate(VALUES) if piece]
+    assert pieces == [plain.render(VALUES)]
+    assert len(list(plain.generate(VALUES))) > 20
+
+
+def test_a_missing_required_block_and_a_template_error_fail_the_same() -> None:
+    for flag in (False, True):
+        env = _environment(flag)
+        with pytest.raises(jinja2.TemplateRuntimeError, match="Required block 'content' not found"):
+            env.from_string('{% extends "base.html" %}').render(VALUES)
+        with pytest.raises(jinja2.UndefinedError, match="'nothing' is undefined"):
+            env.from_string('{% extends "base.html" %}{% block content %}{{ nothing.x }}{% endblock %}').render(VALUES)
+
+
+def test_keywords_named_like_the_call_parameters_reach_the_callee() -> None:
+    """``call_from`` takes the loop's and block's variables and the callee by position only."""
+    source = ("{{ kw(callee=1, self=2) }}{% for i in [1] %}{{ kw(loop_vars=i) }}{% endfor %}"
+              "{% block b %}{{ kw(block_vars=3, obj=4) }}{% endblock %}")
+    plain, fast = (_environment(flag).from_string(source) for flag in (False, True))
+    values = {"kw": lambda **kwargs: sorted(kwargs.items())}
+    assert fast.render(values) == plain.render(values) == (
+        "[(&#39;callee&#39;, 1), (&#39;self&#39;, 2)][(&#39;loop_vars&#39;, 1)][(&#39;block_vars&#39;, 3), (&#39;obj&#39;, 4)]"
+    )
+
+
+SHARING = {
+    "macros.html": (
+        "{% macro here(x) %}{{ link(x) }}{% endmacro %}\n"
+        "{% macro title() %}{{ page }}:{{ here(page) }}{% endmacro %}\n"  # reads link (by calling here) and page
+        "{% macro asks() %}{{ whoami() }}{% endmacro %}\n"
+    ),
+    "page.html": '{% from "macros.html" import here with context %}{{ here("a") }}',
+    "titled.html": '{% from "macros.html" import title with context %}{{ title() }}',
+    "asking.html": '{% import "macros.html" as m with context %}{{ m.asks() }}',
+    "looped.html": '{% for page in pages %}{% from "macros.html" import title with context %}{{ title() }};{% endfor %}',
+    "stateful.html": '{% set count = namespace(n=0) %}{% macro bump() %}{% set count.n = count.n + 1 %}{{ count.n }}{% endmacro %}',
+    "bumping.html": '{% import "stateful.html" as s with context %}{{ s.bump() }}{{ s.bump() }}',
+}
+
+
+def _sharing(fast: bool) -> jinja2.Environment:
+    kind = BuildEnvironment if fast else jinja2.Environment
+    env = kind(loader=jinja2.DictLoader(SHARING), autoescape=True, undefined=jinja2.StrictUndefined)
+    env.globals["whoami"] = jinja2.pass_context(lambda context: context["page"])
+    return env
+
+
+def _links() -> dict[str, Any]:
+    return {depth: (lambda path, depth=depth: depth + path) for depth in ("", "../")}
+
+
+def test_an_import_with_context_is_shared_by_pages_that_agree_on_what_its_macros_read() -> None:
+    plain, fast = _sharing(False), _sharing(True)
+    links = _links()
+    pages = [{"link": links[depth], "page": f"p{n}"} for n, depth in enumerate(["", "../", "", "../", ""])]
+    for name, expected in [("page.html", ["a", "../a", "a", "../a", "a"]), ("titled.html", ["p0:p0", "p1:../p1", "p2:p2", "p3:../p3", "p4:p4"]),
+                           ("asking.html", ["p0", "p1", "p2", "p3", "p4"])]:
+        assert [fast.get_template(name).render(page) for page in pages] == [plain.get_template(name).render(page) for page in pages] == expected
+    modules = fast.get_template("macros.html").shared_modules
+    # one module per link for ``here``; ``title`` also reads the page, so one per page; ``asks`` calls a callable given the context
+    assert collections.Counter(key[0] for key, (_, module) in modules.items() if module is not None) == {("here",): 2, ("title",): 5}
+    assert fast.get_template("macros.html").macro_reads == {"here": ("link",), "title": ("link", "page"), "asks": ("whoami",)}
+
+
+def test_a_shared_module_follows_the_importers_own_variables() -> None:
+    plain, fast = _sharing(False), _sharing(True)
+    values = {"pages": ["x", "y", "x"], "link": _links()[""]}
+    assert fast.get_template("looped.html").render(values) == plain.get_template("looped.html").render(values) == "x:x;y:y;x:x;"
+
+
+def test_a_template_with_code_besides_its_macros_is_never_shared() -> None:
+    plain, fast = _sharing(False), _sharing(True)
+    assert [fast.get_template("bumping.html").render() for _ in range(2)] == [plain.get_template("bumping.html").render()] * 2 == ["12", "12"]
+    assert fast.get_template("stateful.html").macro_reads is None and not fast.get_template("stateful.html").shared_modules
+
+
+LABELS = (
+    '{{ _("a<b") }}|{{ gettext("a<b") }}|{{ _("n %(x)s", x="<") }}|{% autoescape false %}{{ _("a<b") }}{% endautoescape %}|'
+    '{% for i in [1] %}{{ _("a<b") }}{% endfor %}|{% set _ = upper %}{{ _("a<b") }}'
+)
+
+
+def _gettext(text: str, **variables: Any) -> Any:
+    return (Markup(text) % variables) if variables else Markup(text)
+
+
+def test_labels_print_what_the_gettext_function_gives() -> None:
+    plain, fast = (_environment(flag).from_string(LABELS) for flag in (False, True))
+    values = {"_": _gettext, "gettext": _gettext, "upper": str.upper}
+    assert fast.render(values) == plain.render(values) == "a<b|a<b|n &lt;|a<b|a<b|A&lt;B"
+
+
+def test_a_label_a_gettext_function_keeps_is_printed_without_calling_it() -> None:
+    """What ``render._install_fast_gettext`` keeps in ``labels``: the text with autoescaping on, for a message without variables."""
+    calls: list[str] = []
+
+    def gettext(text: str, **variables: Any) -> Any:
+        calls.append(text)
+        return _gettext(text, **variables)
+
+    gettext.labels = {"a<b": Markup("kept")}  # type: ignore[attr-defined]
+    page = _environment(True).from_string(LABELS).render({"_": gettext, "gettext": gettext, "upper": str.upper})
+    assert page == "kept|kept|n &lt;|a<b|kept|A&lt;B"
+    assert calls == ["n %(x)s", "a<b"]  # the one with a variable, and the one where autoescaping is off
+
+
+def test_the_builds_gettext_keeps_its_labels(tmp_path: Path) -> None:
+    env = make_environment(tmp_path, "de_DE")
+    template = env.from_string('{{ _("Facts") }} {{ _("Facts") }}{% autoescape false %} {{ _("Notes") }}{% endautoescape %}')
+    assert template.render() == "Eckdaten Eckdaten Notizen"
+    assert env.globals["_"].labels == {"Facts": Markup("Eckdaten")}
