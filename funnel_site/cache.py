@@ -10,19 +10,23 @@ change the pipeline's code and files.
 
 from __future__ import annotations
 
+import copyreg
 import gc
 import hashlib
+import io
 import os
 import pickle
 import sys
 import tempfile
 from contextlib import contextmanager
+from dataclasses import fields
 from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from funnel_site import __version__
-from funnel_site.model import Config, Lead
+from funnel_site.model import Config, HistoryEntry, Lead
 from funnel_site.problems import Problem
 
 CACHE_DIR_NAME = ".funnel-site-cache"
@@ -57,8 +61,8 @@ def code_fingerprint() -> str:
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """Unpickling 10k leads allocates millions of objects, none of them garbage: without the cyclic
-    collector scanning them again and again, a warm load takes ~30 % less time."""
+    """Unpickling or parsing 10k leads allocates millions of objects, none of them garbage: without the
+    cyclic collector scanning them again and again, a warm load takes ~30 % less time, a cold one ~20 %."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -73,7 +77,31 @@ def entry_key(path: str, raw: bytes) -> bytes:
 
 
 def dump_entry(entry: Entry) -> bytes:
-    return pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
+    return _pickled(entry)
+
+
+def dump_entries(entries: list[Entry]) -> bytes:
+    """Many entries as one pickle, which writes the names and values they share once."""
+    return _pickled(entries)
+
+
+def _as_field_values(cls: type) -> Callable[[Any], tuple[type, tuple[Any, ...]]]:
+    """Pickle an instance of the dataclass ``cls`` as its field values, rebuilt by its constructor: the
+    pickling dataclass(slots=True) brings goes through Python for every field (a lead: ~15 us more at
+    each end, twice that in a chunk of leads)."""
+    values = attrgetter(*(field.name for field in fields(cls)))  # two names or more: a tuple
+    return lambda instance: (cls, values(instance))
+
+
+_REDUCERS = {**copyreg.dispatch_table, Lead: _as_field_values(Lead), HistoryEntry: _as_field_values(HistoryEntry)}
+
+
+def _pickled(value: object) -> bytes:
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _REDUCERS
+    pickler.dump(value)
+    return buffer.getvalue()
 
 
 class LeadCache:

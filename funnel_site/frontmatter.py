@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,20 +42,18 @@ def decode(path: str, raw: bytes) -> tuple[str | None, Problem | None]:
 
 def split_lead(path: str, text: str) -> tuple[LeadSource | None, Problem | None]:
     """Split ``---`` front matter from the Markdown notes and parse it strictly."""
-    lines = text.split("\n")
-    if lines[0].rstrip() != FENCE:
+    first_line, newline, rest = text.partition("\n")
+    if first_line.rstrip() != FENCE:
         message = "file is empty" if not text.strip() else "the file must start with a '---' line"
         return None, _problem(path, 1, f"{message}; a lead starts with '---', its front matter and another '---'")
-    closing = next((i for i in range(1, len(lines)) if lines[i].rstrip() in (FENCE, "...")), None)
+    closing = _CLOSING.search(rest) if newline else None
     if closing is None:
         return None, _problem(path, 1, "no closing '---' line after the front matter")
-    yaml_lines = [line.rstrip("\r") for line in lines[1:closing]]
-    yaml_text = "\n".join(yaml_lines) + "\n"
+    yaml_text = _without_trailing_cr(rest[: closing.start()]) or "\n"  # each line ends with a newline
     if len(yaml_text.encode()) > MAX_FRONT_MATTER:
         return None, _problem(path, 2, f"is larger than {MAX_FRONT_MATTER // 1024} KiB; keep long text in the notes below the closing '---'")
-    for number, line in enumerate(yaml_lines, start=2):
-        if "\t" in line:
-            return None, _problem(path, number, "tab character in front matter; indent with spaces")
+    if (tab := yaml_text.find("\t")) >= 0:
+        return None, _problem(path, yaml_text.count("\n", 0, tab) + 2, "tab character in front matter; indent with spaces")
     try:
         data, key_lines = parse_yaml(yaml_text, line_offset=1)
     except YamlError as error:
@@ -64,8 +63,18 @@ def split_lead(path: str, text: str) -> tuple[LeadSource | None, Problem | None]
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else "a single value"
         return None, _problem(path, 2, f"must be 'key: value' lines (a mapping), got {kind}")
-    body = "\n".join(line.rstrip("\r") for line in lines[closing + 1 :])
-    return LeadSource(data, key_lines, body, closing + 2), None
+    body = _without_trailing_cr(rest[closing.end() + 1 :])  # past the closing line's newline, if any
+    return LeadSource(data, key_lines, body, rest.count("\n", 0, closing.start()) + 3), None
+
+
+# The closing fence: a line of ``---`` or ``...``, trailing whitespace allowed (``str.rstrip``'s, which is ``\s``).
+_CLOSING = re.compile(r"^(?:---|\.\.\.)[^\S\n]*$", re.MULTILINE)
+_TRAILING_CR = re.compile(r"\r+$", re.MULTILINE)
+
+
+def _without_trailing_cr(text: str) -> str:
+    """Every line without the carriage returns it ends with (Windows line ends)."""
+    return _TRAILING_CR.sub("", text) if "\r" in text else text
 
 
 def _problem(path: str, line: int, message: str, rule: str = "front-matter") -> Problem:

@@ -53,6 +53,8 @@ def read_sources(root: Path, progress: Progress = SILENT) -> Sources:
     root = root.resolve()
     config = load_config(root)
     paths, problems = find_lead_files(root)
+    if paths and not _in_page_cache(os.path.join(root, paths[0])):
+        _announce(root, paths)
     raws: list[bytes | None] = []
     read_problems: list[list[Problem]] = []
     for number, path in enumerate(paths, start=1):
@@ -61,6 +63,44 @@ def read_sources(root: Path, progress: Progress = SILENT) -> Sources:
         raws.append(raw)
         read_problems.append(found)
     return Sources(root, config, paths, problems, raws, read_problems)
+
+
+def _in_page_cache(path: str) -> bool:
+    """False when reading the file's first byte would have to wait for the disk."""
+    if not hasattr(os, "RWF_NOWAIT"):
+        return True  # no way to ask (not Linux): read as if cached
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return True  # reported when it is read
+    try:
+        os.preadv(descriptor, [bytearray(1)], 0, os.RWF_NOWAIT)
+        return True
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True  # reported when it is read
+    finally:
+        os.close(descriptor)
+
+
+def _announce(root: Path, paths: list[str]) -> None:
+    """Ask the kernel for every file at once: POSIX_FADV_WILLNEED starts the reads without waiting for them.
+
+    Files that are not in the page cache cost a disk round trip each when read one after another (100k
+    leads: 14-19 s); announced together, the disk takes them in parallel and in its own order (2.5-7.5 s). The
+    first file stands for the rest: after a reboot or under memory pressure none is cached, after a
+    checkout or an edit all are, and announcing cached files would only cost time.
+    """
+    for path in paths:
+        try:
+            descriptor = os.open(os.path.join(root, path), os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            continue  # reported when it is read
+        try:
+            os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_WILLNEED)
+        finally:
+            os.close(descriptor)
 
 
 def parse_sources(sources: Sources, cache_dir: Path | None = None, jobs: int | None = None, progress: Progress = SILENT) -> Project:
@@ -205,17 +245,27 @@ def read_leads(
             cached = cache.get(entry_key(path, raw)) if cache is not None and raw is not None else None
             if raw is not None and cached is None:
                 todo.append((len(results), path, raw))
+            elif cached is not None:
+                _shared(cached)
             results.append(cached if raw is not None else (None, problems))
-    progress.update("parsing lead files:", 0, len(todo))
-    parsed = parse_all(parse_lead_bytes, [(path, raw) for _, path, raw in todo], config, jobs, cache is not None)
-    progress.update("parsed lead files:", len(todo), len(todo))
+        progress.update("parsing lead files:", 0, len(todo))
+        parsed = parse_all(parse_lead_bytes, [(path, raw) for _, path, raw in todo], config, jobs, cache is not None, _shared)
+        progress.update("parsed lead files:", len(todo), len(todo))
     for (index, path, raw), (entry, blob) in zip(todo, parsed):
         results[index] = entry
         if cache is not None and blob is not None:
             cache.put(entry_key(path, raw), blob)
     if cache is not None:
         cache.save()
-    return [(shared_strings(lead), problems) for lead, problems in filter(None, results)]
+    return list(filter(None, results))
+
+
+def _shared(entry: tuple[Lead | None, list[Problem]]) -> tuple[Lead | None, list[Problem]]:
+    """``shared_strings`` of an entry as soon as this process has it: the copies it replaces are freed while the next
+    lead's take their place, instead of all at the end as holes between the leads (~2.7 kB a lead, which the
+    forked render workers would inherit)."""
+    shared_strings(entry[0])
+    return entry
 
 
 def shared_strings(lead: Lead | None) -> Lead | None:
@@ -246,13 +296,29 @@ def read_lead(root: Path, path: str, config: Config) -> tuple[Lead | None, list[
 
 def _read_bytes(root: Path, path: str) -> tuple[bytes | None, list[Problem]]:
     try:
-        with open(os.path.join(root, path), "rb") as stream:
-            raw = stream.read()
+        descriptor = os.open(os.path.join(root, path), os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            raw = _read_whole(descriptor)
+        finally:
+            os.close(descriptor)
     except OSError as error:
         return None, [Problem(path, 1, "file", f"cannot be read ({error.strerror})", rule="file")]
     if len(raw) > MAX_LEAD_BYTES:
         return None, [Problem(path, 1, "file", f"is larger than {MAX_LEAD_BYTES // 1024 // 1024} MiB; keep attachments and long documents out of leads/", rule="size")]
     return raw, []
+
+
+def _read_whole(descriptor: int) -> bytes:
+    """The file's bytes: in one read when its size is as stated (4 system calls a file instead of
+    ``open().read()``'s 9, which counts at 100k files), in more when it grew meanwhile."""
+    size = os.fstat(descriptor).st_size
+    raw = os.read(descriptor, size + 1)
+    if len(raw) <= size:  # a short read of a regular file is its end
+        return raw
+    parts = [raw]
+    while part := os.read(descriptor, 1 << 16):
+        parts.append(part)
+    return b"".join(parts)
 
 
 def parse_lead_bytes(path: str, raw: bytes, config: Config) -> tuple[Lead | None, list[Problem]]:

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from yaml.composer import ComposerError
@@ -249,11 +249,13 @@ _HINTS = {
 
 
 # The fast path: front matter nearly always has one shape -- `key: value` lines, nested mappings,
-# `- key: value` lists and one-line `[a, b]` lists -- which a line-by-line reader takes in 40 % of
-# the time libyaml's event stream costs in Python. It accepts only what it can prove libyaml reads
-# the same way, and hands everything else (comments, multi-line or special scalars, any error) to
-# the event loop above, so data, line map and every message stay the same
-# (tests/test_strict_yaml.py compares both paths on the corpus and on random mutations).
+# `- key: value` lists and one-line `[a, b]` lists -- which a line-by-line reader takes in a fifth of
+# the time libyaml's event stream costs in Python: what a line says apart from where it stands is
+# worked out once per distinct line, and front matters repeat most of theirs (owners, stages, dates,
+# flags, history entries). It accepts only what it can prove libyaml reads the same way, and hands
+# everything else (comments, multi-line or special scalars, any error) to the event loop above, so
+# data, line map and every message stay the same (tests/test_strict_yaml.py compares both paths on
+# the corpus and on random mutations).
 
 # Characters libyaml reads as printable and not as a line break; anything else goes the long way.
 _UNUSUAL = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
@@ -272,76 +274,121 @@ def parse_common(text: str, line_offset: int = 0) -> tuple[dict[str, Any], dict[
     lines: dict[str, int] = {}
     stack: list[tuple[int, dict | list, str]] = [(0, root, "")]  # (indent, container, key path)
     pending: tuple[dict, str, str, int] | None = None  # a `key:` whose value starts on a later line
-    for number, line in enumerate(text.split("\n"), start=1 + line_offset):
-        body = line.lstrip(" ")
-        if not body:
+    number = line_offset
+    for line in text.split("\n"):
+        number += 1
+        shape = _SHAPES.get(line)
+        if shape is None:
+            shape = _remember_shape(line)
+        if shape is _BLANK:
             continue
-        indent = len(line) - len(body)
-        item = body.startswith("- ")
+        if shape is _NOT_COMMON:
+            return None
+        indent, item, column, key, kind, value = shape
         if pending is not None:
-            container, key, path, parent_indent = pending
+            container, pending_key, path, parent_indent = pending
             pending = None
             if indent > parent_indent or (item and indent == parent_indent):
                 if len(stack) >= _COMMON_DEPTH:
                     return None
                 child: dict | list = [] if item else {}
-                container[key] = child
+                container[pending_key] = child
                 stack.append((indent, child, path))
         while indent < stack[-1][0]:
             stack.pop()
         top_indent, container, path = stack[-1]
         if indent != top_indent:
             return None
-        if type(container) is list and not item and len(stack) > 1 and stack[-2][0] == indent:
-            stack.pop()  # the end of a list written at its key's indentation
-            top_indent, container, path = stack[-1]
-        if type(container) is list:
-            if not item:
+        if item:
+            if type(container) is not list:
                 return None
-            rest = body[2:].lstrip(" ")
-            column = indent + len(body) - len(rest)
             path = f"{path}[{len(container)}]"
             lines[path] = number
-            if _ENTRY.match(rest):
-                if len(stack) >= _COMMON_DEPTH:
-                    return None
-                child = {}
-                container.append(child)
-                stack.append((column, child, path))
-                container, indent = child, column
-                body = rest
-            else:
-                value = _common_scalar(rest.rstrip(" "))
-                if value is _NOT_COMMON:
-                    return None
+            if key is None:
                 container.append(value)
                 continue
-        elif item:
-            return None
-        entry = _ENTRY.match(body)
-        if entry is None:
-            return None
-        key, rest = entry.group(1), (entry.group(2) or "").rstrip(" ")
-        if key in container or type(_resolve_common(key)) is not str:
-            return None  # a duplicate or non-text key: the long way reports it
+            if len(stack) >= _COMMON_DEPTH:
+                return None
+            child = {}
+            container.append(child)
+            stack.append((column, child, path))
+            container = child
+        elif type(container) is list:
+            if len(stack) > 1 and stack[-2][0] == indent:
+                stack.pop()  # the end of a list written at its key's indentation
+                top_indent, container, path = stack[-1]
+            if type(container) is list:
+                return None
+        if key in container:
+            return None  # a duplicate key: the long way reports it
         path = f"{path}.{key}" if path else key
         lines[path] = number
-        if not rest:
+        if kind is _NESTED:
             container[key] = None
-            pending = (container, key, path, indent)
-        elif rest[0] == "[":
-            values = _flow_list(rest)
-            if values is None:
-                return None
-            container[key] = values
-            for index in range(len(values)):
+            pending = (container, key, path, column)
+        elif kind is _FLOW:
+            container[key] = list(value)
+            for index in range(len(value)):
                 lines[f"{path}[{index}]"] = number
         else:
-            value = _common_scalar(rest)
-            if value is _NOT_COMMON:
-                return None
             container[key] = value
     return (root, lines) if root else None
+
+
+_SCALAR, _NESTED, _FLOW = object(), object(), object()  # `key: value`, `key:` (value on the next lines), `key: [a, b]`
+_BLANK = object()
+
+
+class _Shape(NamedTuple):
+    """What one line says, apart from where it stands."""
+
+    indent: int
+    item: bool  # starts with `- `
+    column: int  # where the key starts: ``indent`` or, in an item, after the `- `
+    key: str | None  # None for an item that is a scalar
+    kind: object  # _SCALAR, _NESTED or _FLOW
+    value: Any  # the scalar, or the flow list's values as a tuple (each document gets its own list)
+
+
+_SHAPES: dict[str, Any] = {}  # line -> _Shape, _BLANK or _NOT_COMMON
+_SHAPES_MAX = 1 << 16
+
+
+def _remember_shape(line: str) -> Any:
+    """``_shape(line)``, kept for the next front matter with the same line."""
+    shape = _shape(line)
+    if len(_SHAPES) >= _SHAPES_MAX:
+        _SHAPES.clear()  # a small table is quicker to look up than one kept full, and the lines that repeat are back soon
+    _SHAPES[line] = shape  # immutable, like every value in it (see _RESOLVED): sharing is safe
+    return shape
+
+
+def _shape(line: str) -> Any:
+    """The _Shape of a line, _BLANK, or _NOT_COMMON for a line this path does not read."""
+    body = line.lstrip(" ")
+    if not body:
+        return _BLANK
+    indent = column = len(line) - len(body)
+    item = body.startswith("- ")
+    if item:
+        body = body[2:].lstrip(" ")
+        column = len(line) - len(body)
+    entry = _ENTRY.match(body)
+    if entry is None:
+        if not item:
+            return _NOT_COMMON
+        value = _common_scalar(body.rstrip(" "))
+        return _NOT_COMMON if value is _NOT_COMMON else _Shape(indent, True, column, None, _SCALAR, value)
+    key, rest = entry.group(1), (entry.group(2) or "").rstrip(" ")
+    if type(_resolve_common(key)) is not str:
+        return _NOT_COMMON  # a non-text key: the long way reports it
+    if not rest:
+        return _Shape(indent, item, column, key, _NESTED, None)
+    if rest[0] == "[":
+        values = _flow_list(rest)
+        return _NOT_COMMON if values is None else _Shape(indent, item, column, key, _FLOW, tuple(values))
+    value = _common_scalar(rest)
+    return _NOT_COMMON if value is _NOT_COMMON else _Shape(indent, item, column, key, _SCALAR, value)
 
 
 def _common_scalar(text: str) -> Any:

@@ -134,7 +134,7 @@ def test_pack_of_another_version_is_ignored(make_project, monkeypatch: pytest.Mo
 
 
 def test_parallel_load_equals_serial_including_problem_order(make_project, tmp_path: Path) -> None:
-    root = make_project(files(40))  # 160 files: several chunks per worker with a small chunk size
+    root = make_project(files(40))  # 160 files
     serial = load_project(root, jobs=1)
     parallel = load_project(root, jobs=2)
     assert parallel == serial
@@ -144,10 +144,10 @@ def test_parallel_load_equals_serial_including_problem_order(make_project, tmp_p
     assert cached == again == serial
 
 
-def test_parallel_chunks_keep_file_order(make_project, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_parallel_shares_and_their_pickles_keep_file_order(make_project, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("funnel_site.parallel.CHUNK", 7)
     root = make_project(files(10))
-    assert load_project(root, jobs=2) == load_project(root, jobs=1)
+    assert load_project(root, jobs=4) == load_project(root, jobs=1)  # three workers' shares and this process's
 
 
 def test_cli_default_cache_flags_and_environment(make_project, run_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

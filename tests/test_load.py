@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import codecs
+import os
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from conftest import BASE_CONFIG, TODAY
+from funnel_site import lead as lead_module
 from funnel_site.config import parse_config
-from funnel_site.load import load_project, parse_lead_bytes
+from funnel_site.load import load_project, parse_lead_bytes, read_lead
 from funnel_site.model import Lead
 from funnel_site.problems import ConfigError
 from funnel_site.strict_yaml import YamlError, parse_yaml
@@ -185,6 +188,16 @@ def test_unknown_keys_are_kept_as_custom_fields_and_a_likely_typo_is_a_warning()
     assert lead is not None and lead.custom == {"website": "https://acme.example", "next_stpe": "call"}
 
 
+def test_a_custom_key_is_compared_with_the_standard_keys_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    compared: list[str] = []
+    monkeypatch.setattr(lead_module, "get_close_matches", lambda key, *args, **kwargs: compared.append(key) or ["company"])
+    lead_module._close_standard_key.cache_clear()
+    assert [parse(ACTIVE + f"compnay_x: {n}\n")[1] for n in range(3)] == [
+        ["leads/acme.md:7: warning: compnay_x: kept as a custom field; did you mean 'company'?"]] * 3
+    assert compared == ["compnay_x"]
+    lead_module._close_standard_key.cache_clear()
+
+
 def test_numbers_are_exact_decimals() -> None:
     lead, _ = parse(ACTIVE.replace("1000", "0.1") + "probability: 33.3\n")
     assert lead is not None and (lead.value, lead.probability) == (Decimal("0.1"), Decimal("33.3"))
@@ -237,6 +250,27 @@ def test_long_notes_are_fine_but_a_file_over_2_mib_is_refused(make_project) -> N
     assert [str(p) for p in project.problems] == [
         "leads/huge.md:1: file: is larger than 2 MiB; keep attachments and long documents out of leads/"]
     assert [lead.id for lead in project.leads] == ["ok"]
+
+
+@pytest.mark.skipif(not hasattr(os, "RWF_NOWAIT"), reason="asks the page cache through Linux's RWF_NOWAIT")
+def test_lead_files_not_in_the_page_cache_are_announced_to_the_kernel_at_once(make_project, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_project({f"leads/{name}.md": f"---\n{ACTIVE}---\n" for name in ("c", "a", "sub/b")})
+    announced: list[tuple[str, int]] = []
+    monkeypatch.setattr(os, "posix_fadvise", lambda fd, offset, length, advice: announced.append((os.readlink(f"/proc/self/fd/{fd}"), advice)))
+    warm = load_project(root)
+    assert announced == []  # just written, so cached: nothing to announce
+    with monkeypatch.context() as cold:
+        cold.setattr(os, "preadv", lambda *args: (_ for _ in ()).throw(BlockingIOError()))
+        assert load_project(root) == warm
+    assert announced == [(str(root / f"leads/{name}.md"), os.POSIX_FADV_WILLNEED) for name in ("a", "c", "sub/b")]
+
+
+def test_a_lead_file_is_read_whole_when_it_grew_after_its_size_was_taken(make_project, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_project({"leads/acme.md": f"---\n{ACTIVE}---\n" + "Notiz.\n" * 20000})
+    with monkeypatch.context() as stale:
+        stale.setattr(os, "fstat", lambda fd: SimpleNamespace(st_size=10))
+        lead, problems = read_lead(root, "leads/acme.md", CONFIG)
+    assert problems == [] and lead is not None and lead.body == "Notiz.\n" * 20000
 
 
 # ---------------------------------------------------------------- encodings, line endings, fences
@@ -294,6 +328,16 @@ def test_fences_may_have_trailing_spaces_and_yaml_document_end() -> None:
     lead, problems = parse(b"--- \n" + ACTIVE.encode() + b"...\r\nNotes.\n--- not a fence\n")
     assert problems == [] and lead is not None
     assert lead.body == "Notes.\n--- not a fence\n"
+
+
+def test_fences_end_where_str_rstrip_ends_them_and_carriage_returns_are_dropped() -> None:
+    crlf = ACTIVE.encode().replace(b"\n", b"\r\r\n")
+    lead, problems = parse(b"---\r\r\n" + crlf + "...\u3000\x0c\r\nErste\r\r\n\r\nZweite\r".encode())
+    assert problems == [] and lead is not None
+    assert (lead.body, lead.body_line, lead.lines["expected_close"]) == ("Erste\n\nZweite", 8, 6)
+    lead, problems = parse(b"---\n" + ACTIVE.encode() + b"---")  # the closing fence is the file's last line
+    assert problems == [] and lead is not None and (lead.body, lead.body_line) == ("", 8)
+    assert parse(b"---")[1] == ["leads/acme.md:1: front matter: no closing '---' line after the front matter"]
 
 
 # ---------------------------------------------------------------- config.yaml, key by key

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any, Callable
 
@@ -172,3 +173,13 @@ def test_the_fast_path_on_the_repository_and_20000_character_mutations() -> None
     answered = [text for text in documents if _common(text) is not None]
     assert [text for text in answered if _common(text) != _events(text)] == []
     assert len(answered) > 2500  # the mutations do reach the fast path, not only the fallback
+
+
+def test_a_line_read_before_means_the_same_wherever_it_stands_and_nothing_is_shared() -> None:
+    first, _ = parse_common("tags: [a, b]\nh:\n  - date: 2026-01-01\n", 1)
+    first["tags"].append("c")
+    first["h"][0]["date"] = None
+    second, lines = parse_common("x: 1\ntags: [a, b]\nnotes:\n  h:\n  - date: 2026-01-01\n", 1)
+    assert _exact(second) == _exact({"x": 1, "tags": ["a", "b"], "notes": {"h": [{"date": date(2026, 1, 1)}]}})
+    assert list(lines.items()) == [
+        ("x", 2), ("tags", 3), ("tags[0]", 3), ("tags[1]", 3), ("notes", 4), ("notes.h", 5), ("notes.h[0]", 6), ("notes.h[0].date", 6)]
