@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 from funnel_site.figures import Bucket, Figures, LeadFigures, OwnerFigures, Rate, TargetFigures
 from funnel_site.model import Project
@@ -48,41 +48,58 @@ def _bucket(bucket: Bucket) -> dict[str, Any]:
     return {"count": bucket.count, "value": money(bucket.value), "weighted": money(bucket.weighted)}
 
 
-class Encoded(Number):
-    """JSON text already encoded: a kept line of ``leads`` or ``problems``."""
-
-
 def to_data(project: Project, figures: Figures, warnings: Iterable[Problem], page_url: Any = None) -> dict[str, Any]:
     """The whole data.json document as plain values."""
     return {**_summary(project, figures), "leads": [_lead(f, page_url) for f in figures.leads], "problems": [_problem(p) for p in warnings]}
 
 
-def to_bytes(
+def pieces(
     project: Project, figures: Figures, warnings: Iterable[Problem], page_url: Any, extra: dict[str, Any], fragments: Fragments | None = None,
-) -> bytes:
-    """data.json as written (UTF-8): ``to_data`` plus ``extra`` keys.
+) -> Iterator[bytes]:
+    """data.json as written (UTF-8): ``to_data`` plus ``extra`` keys, in pieces of at most ``BATCH`` leads or problems,
+    made as they are asked for: a build writes them one by one and never holds the document (116 MB at 100k
+    leads), nor its leads as plain values.
 
-    ``fragments`` (serve) keep the encoded lines of unchanged leads and problems; the megabytes of the
-    two lists are then joined as bytes once, not copied through strings.
+    ``fragments`` (serve) keep the encoded lines of unchanged leads and problems; each list then comes whole.
     """
+    warnings = list(warnings)
+    leads: Iterable[bytes]
+    problems: Iterable[bytes]
     if fragments is None:
-        return (dumps({**to_data(project, figures, warnings, page_url), **extra}) + "\n").encode()
-    lists = [_kept_list(fragments, figures.leads, lambda f: _lead(f, page_url)), _kept_list(fragments, warnings, _problem)]
-    text = dumps({**_summary(project, figures), "leads": Encoded(_SLOT), "problems": Encoded(_SLOT), **extra}) + "\n"
+        leads, problems = _list(figures.leads, lambda f: _lead(f, page_url)), _list(warnings, _problem)
+    else:
+        leads, problems = [_kept_list(fragments, figures.leads, lambda f: _lead(f, page_url))], [_kept_list(fragments, warnings, _problem)]
+    text = dumps({**_summary(project, figures), "leads": Number(_SLOT), "problems": Number(_SLOT), **extra}) + "\n"
     parts = text.split(_SLOT)
     if len(parts) != 3:  # the data holds the slot marker itself
-        leads, problems = (Encoded(kept.decode()) for kept in lists)
-        return (dumps({**_summary(project, figures), "leads": leads, "problems": problems, **extra}) + "\n").encode()
-    return b"".join([parts[0].encode(), lists[0], parts[1].encode(), lists[1], parts[2].encode()])
+        yield (dumps({**to_data(project, figures, warnings, page_url), **extra}) + "\n").encode()
+        return
+    yield parts[0].encode()
+    yield from leads
+    yield parts[1].encode()
+    yield from problems
+    yield parts[2].encode()
 
 
-_SLOT = "\ue003"  # a private-use character marking where the kept lists go
+_SLOT = "\ue003"  # a private-use character marking where the lists go
+_STEP = "    "  # the indent of a ``ONE_LINE`` item: in a list at the top of the document
+BATCH = 1000
 
 
-def _kept_list(fragments: Fragments, items: Iterable[Any], plain: Any) -> bytes:
-    """A list of ``ONE_LINE`` at the top of the document, as ``dumps`` writes it, from kept (indented) lines."""
-    step = "    "
-    lines = fragments.pieces("data.json", list(items), lambda missing: [(step + one_line(plain(item))).encode() for item in missing])
+def _list(items: Sequence[Any], plain: Callable[[Any], Any]) -> Iterator[bytes]:
+    """A list of ``ONE_LINE`` at the top of the document, as ``dumps`` writes it, ``BATCH`` items a piece."""
+    if not items:
+        yield b"[]"
+        return
+    for start in range(0, len(items), BATCH):
+        lines = ",\n".join(_STEP + one_line(plain(item)) for item in items[start:start + BATCH])
+        yield (("[\n" if start == 0 else ",\n") + lines).encode()
+    yield b"\n  ]"
+
+
+def _kept_list(fragments: Fragments, items: Iterable[Any], plain: Callable[[Any], Any]) -> bytes:
+    """``_list`` whole, from kept lines."""
+    lines = fragments.pieces("data.json", list(items), lambda missing: [(_STEP + one_line(plain(item))).encode() for item in missing])
     return b"[\n" + b",\n".join(lines) + b"\n  ]" if lines else b"[]"
 
 
@@ -193,6 +210,7 @@ def _plain(value: Any) -> Any:
 
 ONE_LINE = ("leads", "problems")  # long lists: an item per line keeps the file small and git diffs readable
 _MARK = "\ue000"  # a private-use character marking exact numbers inside the C encoder's output
+_MARKED = (Number, dict, list, tuple)  # what ``one_line`` looks into: most values (texts, dates) pass as they are
 
 
 def dumps(value: Any, indent: str = "", key: str | None = None) -> str:
@@ -228,9 +246,9 @@ def one_line(value: Any) -> str:
             numbers += 1
             return f"{_MARK}{item.text}{_MARK}"
         if isinstance(item, dict):
-            return {k: mark(v) for k, v in item.items()}
+            return {k: mark(v) if isinstance(v, _MARKED) else v for k, v in item.items()}
         if isinstance(item, (list, tuple)):
-            return [mark(v) for v in item]
+            return [mark(v) if isinstance(v, _MARKED) else v for v in item]
         return item
 
     text = json.dumps(mark(value), ensure_ascii=False, separators=(", ", ": "))

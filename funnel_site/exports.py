@@ -7,7 +7,7 @@ import io
 import re
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 from urllib.parse import quote
 
 from babel import Locale, UnknownLocaleError
@@ -29,6 +29,7 @@ CSV_COLUMNS = (
     "next_step", "source", "tags", "qualified", "contact_name", "contact_email", "contact_phone",
 )
 CALENDAR_STATUSES = ("active", "potential", "won")
+BATCH = 1000  # rows or events per piece of a streamed export
 ICS_LINE_OCTETS = 75
 PRODID = "-//funnel-site//follow-ups//EN"
 UID_DOMAIN = "funnel-site"
@@ -46,26 +47,30 @@ def leads_csv(config: Config, figures: Figures, fragments: Fragments | None = No
 
     ``fragments`` (serve) keep the rows of unchanged leads.
     """
+    return b"".join(leads_csv_pieces(config, figures, fragments))
+
+
+def leads_csv_pieces(config: Config, figures: Figures, fragments: Fragments | None = None) -> Iterator[bytes]:
+    """``leads_csv`` in pieces of ``BATCH`` rows, made as they are asked for (a build writes them one by one)."""
     decimal_mark = _decimal_mark(config.locale)
     # Excel reads a CSV with the list separator of the Windows region; it is ";" wherever "," is the decimal mark.
     delimiter = ";" if decimal_mark == "," else ","
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(CSV_COLUMNS)
-    if fragments is None:
-        for row in figures.leads:
-            writer.writerow(_csv_row(config, row, decimal_mark))
-        return (UTF8_BOM + out.getvalue()).encode("utf-8")
-    header = out.getvalue()
+    yield (UTF8_BOM + out.getvalue()).encode("utf-8")
 
-    def line(f: LeadFigures) -> str:
+    def lines(leads: Sequence[LeadFigures]) -> str:
         out.seek(0)
         out.truncate()
-        writer.writerow(_csv_row(config, f, decimal_mark))
+        writer.writerows(_csv_row(config, f, decimal_mark) for f in leads)
         return out.getvalue()
 
-    rows = fragments.pieces("leads.csv", figures.leads, lambda missing: [line(f) for f in missing])
-    return (UTF8_BOM + header + "".join(rows)).encode("utf-8")
+    if fragments is None:
+        for start in range(0, len(figures.leads), BATCH):
+            yield lines(figures.leads[start:start + BATCH]).encode("utf-8")
+    else:
+        yield "".join(fragments.pieces("leads.csv", figures.leads, lambda missing: [lines([f]) for f in missing])).encode("utf-8")
 
 
 def _decimal_mark(locale: str) -> str:
@@ -134,6 +139,13 @@ def followups_ics(config: Config, figures: Figures, page_url: Callable[[Lead], s
 
     ``fragments`` (serve) keep the events of unchanged leads.
     """
+    return b"".join(followups_ics_pieces(config, figures, page_url, fragments))
+
+
+def followups_ics_pieces(
+    config: Config, figures: Figures, page_url: Callable[[Lead], str], fragments: Fragments | None = None,
+) -> Iterator[bytes]:
+    """``followups_ics`` in pieces of ``BATCH`` events, made as they are asked for (a build writes them one by one)."""
     stamp = f"{figures.today:%Y%m%d}T000000Z"  # the build's today, never the clock: identical bytes per input
     labels = LABELS.get(_language(config.locale), LABELS["en"])
     dated = [f.lead for status in CALENDAR_STATUSES for f in figures.by_status.get(status, ()) if f.lead.follow_up is not None]
@@ -146,16 +158,17 @@ def followups_ics(config: Config, figures: Figures, page_url: Callable[[Lead], s
         "BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
         f"X-WR-CALNAME:{escape_text(config.title)}",
     ]
-    head = "".join(fold(line) + "\r\n" for line in lines)
+    yield "".join(fold(line) + "\r\n" for line in lines).encode("utf-8")
 
     def event(lead: Lead) -> str:
         return "".join(fold(line) + "\r\n" for line in _event(config, lead, stamp, labels, page_url(lead)))
 
     if fragments is None:
-        return (head + "".join(event(lead) for lead in leads) + "END:VCALENDAR\r\n").encode("utf-8")
-    # kept encoded: the megabytes are joined as bytes once, not joined as text and encoded again
-    events = fragments.pieces("followups.ics", leads, lambda missing: [event(lead).encode("utf-8") for lead in missing])
-    return b"".join([head.encode("utf-8"), *events, b"END:VCALENDAR\r\n"])
+        for start in range(0, len(leads), BATCH):
+            yield "".join(event(lead) for lead in leads[start:start + BATCH]).encode("utf-8")
+    else:  # kept encoded: the megabytes are joined as bytes once, not joined as text and encoded again
+        yield from fragments.pieces("followups.ics", leads, lambda missing: [event(lead).encode("utf-8") for lead in missing])
+    yield b"END:VCALENDAR\r\n"
 
 
 def _language(locale: str) -> str:
@@ -196,30 +209,29 @@ def _uri(url: str) -> str:
 
 def escape_text(text: str) -> str:
     r"""RFC 5545 TEXT: backslash, ";", "," and line breaks escaped; other control characters dropped."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = "".join(ch for ch in text if ch in "\n\t" or not _is_control(ch))
+    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     for raw, escaped in (("\\", "\\\\"), (";", "\\;"), (",", "\\,"), ("\n", "\\n")):
         text = text.replace(raw, escaped)
     return text
 
 
-def _is_control(ch: str) -> bool:
-    return ord(ch) < 0x20 or ord(ch) == 0x7F
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # the control characters but tab and line feed
 
 
 def fold(line: str) -> str:
     """Fold at 75 octets (RFC 5545 3.1), never inside a UTF-8 character; continuation lines start with a space."""
-    if len(line) <= ICS_LINE_OCTETS // 4 or len(line.encode("utf-8")) <= ICS_LINE_OCTETS:
-        return line  # most lines need no folding; a character is at most 4 octets
-    parts: list[str] = []
-    current, size, limit = "", 0, ICS_LINE_OCTETS
-    for ch in line:
-        octets = len(ch.encode("utf-8"))
-        if size + octets > limit:
-            parts.append(current)
-            current, size, limit = "", 0, ICS_LINE_OCTETS - 1  # the leading space counts
-        current += ch
-        size += octets
-    parts.append(current)
-    return "\r\n ".join(parts)
-
+    if len(line) <= ICS_LINE_OCTETS // 4:
+        return line  # a character is at most 4 octets
+    data = line.encode("utf-8")
+    if len(data) <= ICS_LINE_OCTETS:
+        return line  # most lines need no folding
+    parts: list[bytes] = []
+    start, limit = 0, ICS_LINE_OCTETS
+    while len(data) - start > limit:
+        end = start + limit
+        while data[end] & 0xC0 == 0x80:  # a continuation octet: the cut goes before its character
+            end -= 1
+        parts.append(data[start:end])
+        start, limit = end, ICS_LINE_OCTETS - 1  # the leading space counts
+    parts.append(data[start:])
+    return b"\r\n ".join(parts).decode("utf-8")

@@ -14,7 +14,7 @@ Role = Literal["manager", "member"]
 DEFAULT_QUALIFICATION = ("budget", "authority", "need", "timeline")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Stage:
     id: str
     name: str
@@ -22,7 +22,7 @@ class Stage:
     stale_after_days: int | None = None  # overrides the config-wide value for leads in this stage
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Member:
     id: str
     name: str
@@ -30,7 +30,7 @@ class Member:
     role: Role = "member"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Target:
     period: str  # "2027-01" or "2027-Q1"
     start: date  # first day of the period
@@ -38,7 +38,7 @@ class Target:
     amount: Decimal  # in base currency
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Config:
     title: str
     currency: str
@@ -66,13 +66,13 @@ class Config:
         return self.exchange_rates.get(currency)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HistoryEntry:
     date: date
     stage: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Lead:
     id: str  # path under leads/ without ".md"
     path: str  # relative to the pipeline directory, e.g. "leads/acme.md"
@@ -106,7 +106,7 @@ class Lead:
         return self.lines.get(key, 1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Project:
     root: str  # the pipeline directory, absolute
     config: Config

@@ -295,15 +295,21 @@ def _table_pages(
 
 def render_data_files(plan: SitePlan, fragments: Fragments | None = None) -> dict[str, bytes]:
     """Everything besides the HTML pages: data.json, schema, exports and assets. ``fragments``: the dev server's lines."""
+    return {path: b"".join(pieces) for path, pieces in data_files(plan, fragments).items()}
+
+
+def data_files(plan: SitePlan, fragments: Fragments | None = None) -> dict[str, Iterable[bytes]]:
+    """``render_data_files`` in pieces, made as they are asked for: a build writes the exports (100+ MB at 100k leads)
+    piece by piece instead of holding them."""
     project, figures, warnings, scope = (plan.context[key] for key in ("project", "figures", "warnings", "scope"))
     config = project.config
-    files = {}
+    files: dict[str, Iterable[bytes]] = {}
     extra = {"scope": scope.to_data() if scope else None}
-    files["data.json"] = datajson.to_bytes(project, figures, warnings, page_url, extra, fragments)
-    files["lead.schema.json"] = schema.lead_schema_json(config)
-    files["leads.csv"] = exports.leads_csv(config, figures, fragments)
-    files["followups.ics"] = exports.followups_ics(config, figures, page_url, fragments)
-    files.update(_assets(Path(project.root)))
+    files["data.json"] = datajson.pieces(project, figures, warnings, page_url, extra, fragments)
+    files["lead.schema.json"] = [schema.lead_schema_json(config)]
+    files["leads.csv"] = exports.leads_csv_pieces(config, figures, fragments)
+    files["followups.ics"] = exports.followups_ics_pieces(config, figures, page_url, fragments)
+    files.update((path, [data]) for path, data in _assets(Path(project.root)).items())
     return files
 
 

@@ -28,23 +28,27 @@ _ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9_./~-]*")
 
 
-SLOT = "\ue004"  # a private-use character standing for the rows in the rendered page (serve)
+SLOT = "\ue004"  # a private-use character standing for the rows in the rendered page
+BATCH = 1000  # rows encoded at a time when none are kept
 
 
 class Spliced:
-    """serve's rows of ``leads-data.js``, kept as UTF-8 lines: the page is rendered around ``SLOT`` and the
-    megabytes are put in as bytes once, not copied through the template's strings and encoded again."""
+    """The rows of ``leads-data.js`` as UTF-8 pieces: the page is rendered around ``SLOT`` and the megabytes
+    (65 MB at 100k leads) are put in as bytes once, not built as one text, copied through the template's
+    strings and encoded again."""
 
     def __init__(self) -> None:
-        self.rows: bytes | None = None
+        self.rows: list[bytes] | None = None
         self.plain = False  # the page holds the marker itself: the rows go through the template after all
 
     def fill(self, page: bytes) -> bytes | None:
-        """The page with the rows in place; ``None`` when it does not hold the marker exactly once."""
+        """The page with the rows in place; ``None`` when it does not hold the marker exactly once. The rows are
+        let go: a page is filled once."""
         parts = page.split(SLOT.encode())
-        if self.rows is None or len(parts) != 2:
+        rows, self.rows = self.rows, None
+        if rows is None or len(parts) != 2:
             return None
-        return b"".join([parts[0], self.rows, parts[1]])
+        return b"".join([parts[0], *rows, parts[1]])
 
 
 def leads_script(
@@ -55,20 +59,24 @@ def leads_script(
 
     ``env`` gives the page helpers and filters the table's template uses; ``labels`` the translated badge
     and status texts (keys ``overdue``, ``stale``, ``qualified`` and every status). ``fragments`` (serve)
-    keep the row of each unchanged lead, and with ``spliced`` the rows are left to it (labels and stages come from config and templates: the dev
-    session starts afresh when those change).
+    keep the row of each unchanged lead (labels and stages come from config and templates: the dev session
+    starts afresh when those change). With ``spliced`` the rows are left to it.
     """
     cells = _Cells(env, stage_order, currency, labels)
+    rows = list(rows)
+    pieces = [b'{"rows":[']  # what _json writes for the whole list
     if fragments is None:
-        text = _escaped(_json({"rows": [[_filters(f), cells(f)] for f in rows]}))
+        for start in range(0, len(rows), BATCH):  # a batch at a time: the rows never exist as lists all at once
+            batch = _escaped(_json([[_filters(f), cells(f)] for f in rows[start:start + BATCH]]))[1:-1]
+            pieces.append(("," + batch if start else batch).encode())
     else:
-        kept = fragments.pieces("leads-data.js", list(rows), lambda missing: [_escaped(_json([_filters(f), cells(f)])).encode() for f in missing])
-        joined = b'{"rows":[' + b",".join(kept) + b"]}"  # what _json writes for the whole list
-        if spliced is not None and not spliced.plain:
-            spliced.rows = joined
-            return Markup(f"window.funnelLeads = {SLOT};")
-        text = joined.decode()
-    return Markup(f"window.funnelLeads = {text};")  # the template ends the line
+        kept = fragments.pieces("leads-data.js", rows, lambda missing: [_escaped(_json([_filters(f), cells(f)])).encode() for f in missing])
+        pieces.append(b",".join(kept))
+    pieces.append(b"]}")
+    if spliced is not None and not spliced.plain:
+        spliced.rows = pieces
+        return Markup(f"window.funnelLeads = {SLOT};")
+    return Markup(f"window.funnelLeads = {b''.join(pieces).decode()};")  # the template ends the line
 
 
 def _json(value: Any) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 from datetime import date
 from pathlib import Path
 from typing import Callable
@@ -258,6 +259,30 @@ def test_fold_never_splits_a_multibyte_character() -> None:
     assert folded.replace(b"\r\n ", b"").decode("utf-8") == line
     assert fold("X" * 75) == "X" * 75
     assert fold("X" * 76) == "X" * 75 + "\r\n X"
+
+
+def _fold_by_character(line: str) -> str:
+    """RFC 5545 folding spelled out character by character: what ``fold`` (which cuts the octets) must equal."""
+    parts, current, size, limit = [], "", 0, 75
+    for ch in line:
+        octets = len(ch.encode("utf-8"))
+        if size + octets > limit:
+            parts.append(current)
+            current, size, limit = "", 0, 74
+        current += ch
+        size += octets
+    return "\r\n ".join([*parts, current])
+
+
+def test_fold_and_escape_text_equal_their_character_by_character_definitions() -> None:
+    alphabet = ["a", "Z", " ", ",", "\\", "ä", "ß", "–", "€", "中", "😀", "\x07", "\t", "\r", "\n", "\x7f", "\x1f", "\u2028"]
+    rng = random.Random(8)
+    for _ in range(3000):
+        line = "".join(rng.choice(alphabet[: rng.randint(1, len(alphabet))]) for _ in range(rng.randint(0, 260)))
+        assert fold(line) == _fold_by_character(line), line
+        text = line.replace("\r\n", "\n").replace("\r", "\n")
+        kept = "".join(ch for ch in text if ch in "\n\t" or not (ord(ch) < 0x20 or ord(ch) == 0x7F))
+        assert escape_text(line) == kept.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n"), line
 
 
 def test_ics_long_lines_fold_at_75_octets_and_unfold_exactly(make_project) -> None:

@@ -154,6 +154,6 @@ def test_a_template_error_is_the_same_problem_in_workers(tmp_path: Path, run_cli
     result = run_cli("build", str(root), "-o", str(tmp_path / "site"), "--today", TODAY, "--no-cache", "--jobs", jobs)
     assert result.code == 2
     assert result.err == (
-        f"templates/lead.html:2: template: 'funnel_site.model.Lead object' has no attribute 'nope'\n"
+        "templates/lead.html:2: template: 'funnel_site.model.Lead object' has no attribute 'nope'\n"
     )
     assert not (tmp_path / "site").exists()

@@ -1,4 +1,4 @@
-"""The build's own file writer (build._create): exact bytes, open()'s permissions, no overwriting through it."""
+"""The build's own file writer (build._create, _Staging.stream): exact bytes, open()'s permissions, no overwriting through it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from funnel_site.build import _create
+from funnel_site.build import _create, _Staging
 
 
 @pytest.mark.parametrize("data", [b"", b"<p>x</p>\n", bytes(range(256)) * 1024], ids=["empty", "page", "256KiB"])
@@ -28,3 +28,24 @@ def test_create_leaves_no_descriptor_open_when_writing_fails(tmp_path: Path) -> 
         _create(str(tmp_path / "page.html"), b"x")
     if before is not None:
         assert len(os.listdir("/proc/self/fd")) == before
+
+
+@pytest.mark.parametrize(
+    ("previous", "linked"),
+    [(b"abc", True), (b"ab", False), (b"abcd", False), (b"abd", False), (None, False)],
+    ids=["same", "shorter", "longer", "different", "none"],
+)
+def test_a_streamed_file_is_linked_only_when_the_previous_site_held_exactly_its_bytes(
+    tmp_path: Path, previous: bytes | None, linked: bool,
+) -> None:
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir()
+    new.mkdir()
+    if previous is not None:
+        (old / "data.json").write_bytes(previous)
+    _Staging(new, old).stream("data.json", iter([b"ab", b"", b"c"]))
+    assert (new / "data.json").read_bytes() == b"abc"
+    assert os.listdir(new) == ["data.json"]  # the spare name of a link is gone
+    if previous is not None:
+        assert (os.stat(new / "data.json").st_ino == os.stat(old / "data.json").st_ino) is linked
+        assert (old / "data.json").read_bytes() == previous
