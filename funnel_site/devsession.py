@@ -144,20 +144,23 @@ class DevSession:
             place = bisect.bisect_left(order, path)
             if place == len(order) or order[place] != path:
                 return None
-            lead, problems = read_lead(self.root, path, self.project.config)
+            lead = self._read(path)
             if lead is None:
-                self._forget_path(path, lead, problems)
                 return None
-            self.leads[path] = leads[place] = lead
-            self._forget_path(path, lead, problems)
+            leads[place] = lead
         return tuple(leads)
 
-    def _forget_path(self, path: str, lead: Lead | None, problems: list[Problem]) -> None:
-        if lead is None:
-            self.leads.pop(path, None)
+    def _read(self, path: str) -> Lead | None:
+        """Read one lead file again; its lead (if valid) and its problems replace what was known of it."""
+        assert self.project is not None
+        self.leads.pop(path, None)
         self.lead_problems.pop(path, None)
+        lead, problems = read_lead(self.root, path, self.project.config)
+        if lead is not None:
+            self.leads[path] = lead
         if problems:
             self.lead_problems[path] = problems
+        return lead
 
     def _reread_all(self, known: frozenset[str], saved: list[str]) -> tuple[tuple[Lead, ...], list[Problem]]:
         assert self.project is not None
@@ -166,14 +169,11 @@ class DevSession:
         # whatever is on disk but not yet in memory is read too.
         unseen = {p for p in known if p not in self.leads and p not in self.lead_problems}
         for path in sorted(unseen | set(saved)):
-            self.leads.pop(path, None)
-            self.lead_problems.pop(path, None)
             if path in known:
-                lead, problems = read_lead(self.root, path, self.project.config)
-                if lead is not None:
-                    self.leads[path] = lead
-                if problems:
-                    self.lead_problems[path] = problems
+                self._read(path)
+            else:
+                self.leads.pop(path, None)
+                self.lead_problems.pop(path, None)
         for path in list(self.leads):  # a folder rename shows up as one event for the folder
             if path not in known:
                 self.leads.pop(path)
