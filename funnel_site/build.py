@@ -523,14 +523,16 @@ def _remove_leftovers(out: Path) -> None:
             shutil.rmtree(leftover, ignore_errors=True)
 
 
-def sync_site(files: Mapping[str, bytes], out: Path, previous: Mapping[str, bytes]) -> tuple[int, int]:
+def sync_site(files: Mapping[str, bytes], out: Path, previous: Mapping[str, bytes], candidates: Iterable[str] | None = None) -> tuple[int, int]:
     """Bring ``out`` in line with ``files``, touching only files whose bytes changed (the dev server's write).
 
+    ``candidates``: the only files that may differ from ``previous`` (the others are known to be the same).
     Each file is replaced atomically, so the server never sends a half-written page.
     """
     out.mkdir(parents=True, exist_ok=True)
     written = 0
-    for relative, data in files.items():
+    for relative in files if candidates is None else candidates:
+        data = files[relative]
         if previous.get(relative) != data:
             target = out / relative
             target.parent.mkdir(parents=True, exist_ok=True)

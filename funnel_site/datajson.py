@@ -68,7 +68,7 @@ def pieces(
     if fragments is None:
         leads, problems = _list(figures.leads, lambda f: _lead(f, page_url)), _list(warnings, _problem)
     else:
-        leads, problems = [_kept_list(fragments, figures.leads, lambda f: _lead(f, page_url))], [_kept_list(fragments, warnings, _problem)]
+        leads, problems = _kept_list(fragments, figures.leads, lambda f: _lead(f, page_url)), _kept_list(fragments, warnings, _problem)
     text = dumps({**_summary(project, figures), "leads": Number(_SLOT), "problems": Number(_SLOT), **extra}) + "\n"
     parts = text.split(_SLOT)
     if len(parts) != 3:  # the data holds the slot marker itself
@@ -97,10 +97,10 @@ def _list(items: Sequence[Any], plain: Callable[[Any], Any]) -> Iterator[bytes]:
     yield b"\n  ]"
 
 
-def _kept_list(fragments: Fragments, items: Iterable[Any], plain: Callable[[Any], Any]) -> bytes:
-    """``_list`` whole, from kept lines."""
+def _kept_list(fragments: Fragments, items: Iterable[Any], plain: Callable[[Any], Any]) -> list[bytes]:
+    """``_list`` from kept lines, in three pieces (not joined into one more copy: the document is joined anyway)."""
     lines = fragments.pieces("data.json", list(items), lambda missing: [(_STEP + one_line(plain(item))).encode() for item in missing])
-    return b"[\n" + b",\n".join(lines) + b"\n  ]" if lines else b"[]"
+    return [b"[\n", b",\n".join(lines), b"\n  ]"] if lines else [b"[]"]
 
 
 def _summary(project: Project, figures: Figures) -> dict[str, Any]:

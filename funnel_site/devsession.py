@@ -196,7 +196,7 @@ class DevSession:
         for gone in files.keys() - rendered.keys():
             del files[gone]
         files.update((path, self._served(path, rendered[path])) for path in self.pages.changed)
-        written, removed = sync_site(files, self.out, self.files)
+        written, removed = sync_site(files, self.out, self.files, self.pages.changed)
         self.files, self.rendered = files, rendered
         return Outcome([], written, removed)
 

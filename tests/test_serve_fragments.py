@@ -108,6 +108,11 @@ def test_site_equals_a_cold_build_after_every_edit(tmp_path: Path) -> None:
     for what, relative, text in EDITS:
         save(dev, relative, text)
         assert dev.files == cold(dev), what
+        assert on_disk(dev.out) == dev.files, what  # what the server sends
+
+
+def on_disk(out: Path) -> dict[str, bytes]:
+    return {path.relative_to(out).as_posix(): path.read_bytes() for path in out.rglob("*") if path.is_file()}
 
 
 @pytest.mark.usefixtures("small_table_pages")
