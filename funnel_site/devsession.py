@@ -6,6 +6,8 @@ import bisect
 import gc
 import itertools
 import operator
+import os
+import posixpath
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -40,6 +42,14 @@ def _settle() -> None:
     gc.unfreeze()
     gc.collect()
     gc.freeze()
+
+
+def _linked(root: Path, paths: list[str]) -> tuple[str, ...]:
+    """The lead files that are symlinks or lie in a symlinked folder: saving what they point at is reported
+    under the target's name only, so they are read again on every rebuild."""
+    folders = {posixpath.dirname(path) for path in paths}
+    linked = {folder for folder in folders if os.path.realpath(root / folder) != str(root / folder)}
+    return tuple(path for path in paths if posixpath.dirname(path) in linked or os.path.islink(root / path))
 
 
 def _plain_file(path: Path) -> bool:
@@ -77,6 +87,7 @@ class DevSession:
     _warned: tuple[tuple[LeadFigures, ...], list[list[Problem]]] = ((), [])
     _scan: tuple[frozenset[str], list[Problem]] | None = None  # the last find_lead_files: lead files, file problems
     _order: list[str] = field(default_factory=list)  # the paths of project.leads, in their (sorted) order
+    _linked: tuple[str, ...] = ()  # the lead files of the last scan reached through a symlink (see ``_linked``)
 
     def __post_init__(self) -> None:
         self.root = self.root.resolve()  # watchfiles reports paths under the resolved root
@@ -91,8 +102,7 @@ class DevSession:
         self.leads = {lead.path: lead for lead in project.leads}
         self._order = [lead.path for lead in project.leads]
         self._forget()  # config or templates may have changed
-        paths, scan_problems = find_lead_files(self.root)
-        self._scan = (frozenset(paths), scan_problems)
+        _, scan_problems = self._rescan()
         self.lead_problems = {}
         for problem in project.problems:
             if problem not in scan_problems:  # those are found afresh by every apply()
@@ -127,7 +137,8 @@ class DevSession:
             return self.full_build()
         scan = self._scan
         known, file_problems = self._lead_files(relative)  # type: ignore[arg-type]
-        saved = sorted(p for p in relative if p.startswith(f"{LEADS_DIR}/"))  # type: ignore[union-attr]
+        # a lead reached through a symlink changes with what it points at, whose save is all the watcher reports
+        saved = sorted({p for p in relative if p.startswith(f"{LEADS_DIR}/")} | set(self._linked))  # type: ignore[union-attr]
         if self._scan is scan and (leads := self._reread(saved)) is not None:
             problems = [p for found in self.lead_problems.values() for p in found]
         else:
@@ -216,8 +227,11 @@ class DevSession:
         went (a new file or folder has an event of its own), so last time's answer stands."""
         if self._scan is not None and relative <= self._scan[0] and all(_plain_file(self.root / p) for p in relative):
             return self._scan
+        return self._rescan()
+
+    def _rescan(self) -> tuple[frozenset[str], list[Problem]]:
         paths, problems = find_lead_files(self.root)
-        self._scan = (frozenset(paths), problems)
+        self._scan, self._linked = (frozenset(paths), problems), _linked(self.root, paths)
         return self._scan
 
     def _check(self, project: Project) -> Checked:
@@ -234,9 +248,11 @@ class DevSession:
         """Each lead's warnings, sorted; those of a lead whose figures are last build's very object are kept."""
         last_leads, last = self._warned
         if len(last_leads) == len(leads):
-            warned = list(last)
-            for index in itertools.compress(itertools.count(), map(operator.is_not, last_leads, leads)):
-                warned[index] = sort_problems(lead_warnings(leads[index], self.today))
+            warned, changed = list(last), list(itertools.compress(itertools.count(), map(operator.is_not, last_leads, leads)))
+            moved = {id(last_leads[index]): last[index] for index in changed}  # a rename shifts the leads after it
+            for index in changed:
+                kept = moved.get(id(leads[index]))  # the ids are of objects last_leads holds: no other object has them
+                warned[index] = kept if kept is not None else sort_problems(lead_warnings(leads[index], self.today))
             return warned
         places = {id(f): index for index, f in enumerate(last_leads)}  # the objects live on in last_leads
         return [last[places[id(f)]] if id(f) in places else sort_problems(lead_warnings(f, self.today)) for f in leads]

@@ -122,11 +122,14 @@ class Tally:
         if len(changed) > MAX_CHANGES:
             return None
         tally, found = self._copy(), list(previous)
+        moved = {id(previous[index].lead): previous[index] for index in changed}  # a rename shifts the leads after it
         touched: set[Sums] = set()
         with localcontext() as context:
             context.clear_flags()
             for index in changed:
-                found[index] = new = figures_of(leads[index])
+                lead = leads[index]
+                kept = moved.get(id(lead))  # the ids are of leads ``previous`` holds: no other object has them
+                found[index] = new = kept if kept is not None and kept.lead is lead else figures_of(lead)
                 tally._take_out(previous[index], index, touched)
                 tally._put_in(new, index, touched)
             if context.flags[Rounded]:

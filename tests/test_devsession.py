@@ -77,6 +77,16 @@ def test_templates_folder_created_with_a_template_in_it_is_used_even_without_its
     assert "Eigene Übersicht" in (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
 
 
+def test_a_lead_linked_to_a_saved_file_follows_it(tmp_path: Path) -> None:
+    dev = session(tmp_path)
+    (dev.root / "leads" / "link.md").symlink_to(dev.root / "leads" / "a.md")
+    assert dev.apply({dev.root / "leads" / "link.md"}).ok
+    (dev.root / "leads" / "a.md").write_text(acme("Alpha", 777))
+    assert dev.apply({dev.root / "leads" / "a.md"}).ok  # the watcher reports the file written, not the link
+    assert "777" in (tmp_path / "out" / "leads" / "link.html").read_text(encoding="utf-8")
+    assert _equals_full_render(dev)
+
+
 def test_config_change_reloads_everything(tmp_path: Path) -> None:
     dev = session(tmp_path)
     config = dev.root / "config.yaml"

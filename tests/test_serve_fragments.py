@@ -355,6 +355,18 @@ def test_an_edit_renders_only_the_table_pages_whose_rows_changed(tmp_path: Path,
     assert dev.files == cold(dev)
 
 
+def test_a_rename_renders_only_the_renamed_lead_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The leads after a renamed one shift by a place, but are the same leads: their figures and pages stay."""
+    dev = start(tmp_path)
+    kept = {f.lead.path: f for f in dev.checked.figures.leads if f.lead.path != "leads/a.md"}  # type: ignore[union-attr]
+    rendered = recorded_renders(monkeypatch)
+    (dev.root / "leads" / "a.md").rename(dev.root / "leads" / "z.md")
+    assert dev.apply({dev.root / "leads" / "a.md", dev.root / "leads" / "z.md"}).ok
+    assert [path for path in rendered if path.startswith("leads/")] == ["leads/z.html"]
+    assert all(f is kept[f.lead.path] for f in dev.checked.figures.leads if f.lead.path != "leads/z.md")  # type: ignore[union-attr]
+    assert dev.files == cold(dev)
+
+
 def test_counted_values_follow_the_items_that_come_and_go() -> None:
     fragments = Fragments()
     a, b, c = ("x", "y"), ("y",), ("z",)
