@@ -170,7 +170,8 @@ class Fragments:
     ) -> list[G]:
         """``make(name, members)`` per key of the items (members in the items' order, items without a key left
         out), sorted by ``order(name)``. Kept from last build: when a few items changed place by place, only the
-        groups they left or joined are made again, and a group whose members are the very same is last build's."""
+        groups they left or joined are made again, and a group whose members are the very same is last build's.
+        A ``kind`` names one grouping: the same ``key``, ``make`` and ``order`` in every call of it."""
         found = self._groupings_fresh.get(kind)
         if found is not None and found.source is items:  # asked again in the same build (one page per owner)
             return found.groups
