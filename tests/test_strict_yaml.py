@@ -35,32 +35,35 @@ CASES = [
 ]
 
 
+def _mutated(rng: random.Random, texts: list[str], edit: Callable[[random.Random, list[str], int], None]) -> str:
+    """One of the texts with 1 to 3 of its lines edited by ``edit(rng, lines, index)``."""
+    lines = rng.choice(texts).split("\n")
+    for _ in range(rng.randint(1, 3)):
+        if not lines:  # a one-line front matter whose line was deleted
+            lines = [""]
+        edit(rng, lines, rng.randrange(len(lines)))
+    return "\n".join(lines)
+
+
+def _structural_edit(rng: random.Random, lines: list[str], i: int) -> None:
+    action = rng.randrange(6)
+    if action == 0:
+        lines.insert(i, lines[rng.randrange(len(lines))])  # duplicate a line: duplicate keys
+    elif action == 1:
+        del lines[i]
+    elif action == 2:
+        lines[i] = " " + lines[i]
+    elif action == 3:
+        lines[i] = lines[i][: rng.randrange(len(lines[i]) + 1)] + rng.choice([":", "&a", "*a", "!t", "[", "{", "'", "\"", "- ", "? "]) + lines[i]
+    elif action == 4:
+        lines[i] = lines[i].replace(": ", ":", 1)
+    else:
+        lines.insert(i, "---")
+
+
 def _mutations(texts: list[str], count: int, seed: int = 7) -> list[str]:
     rng = random.Random(seed)
-    out = []
-    for _ in range(count):
-        lines = rng.choice(texts).split("\n")
-        for _ in range(rng.randint(1, 3)):
-            if not lines:  # a one-line front matter whose line was deleted
-                lines = [""]
-            i = rng.randrange(len(lines))
-            action = rng.randrange(6)
-            if action == 0:
-                lines.insert(i, lines[rng.randrange(len(lines))])  # duplicate a line: duplicate keys
-            elif action == 1:
-                del lines[i]
-            elif action == 2:
-                lines[i] = " " + lines[i]
-            elif action == 3:
-                lines[i] = lines[i][: rng.randrange(len(lines[i]) + 1)] + rng.choice([":", "&a", "*a", "!t", "[", "{", "'", "\"", "- ", "? "]) + lines[i]
-            elif action == 4:
-                lines[i] = lines[i].replace(": ", ":", 1)
-            else:
-                lines.insert(i, "---")
-        out.append("\n".join(lines))
-    return out
-
-
+    return [_mutated(rng, texts, _structural_edit) for _ in range(count)]
 
 
 def _front_matters() -> list[str]:
@@ -153,23 +156,20 @@ def test_the_fast_path_on_the_repository_and_20000_character_mutations() -> None
               "---", "...", ",", "\\", "|", ">", "%", "@", "true", "null", "~", "1e3", "2026-02-30", "\n", "\n  ", "\n- ", "x: y"]
     texts = _front_matters() + [COMMON]
     documents = list(texts)
-    for _ in range(20000):
-        lines = rng.choice(texts).split("\n")
-        for _ in range(rng.randint(1, 3)):
-            if not lines:  # a one-line front matter whose line was deleted
-                lines = [""]
-            i = rng.randrange(len(lines))
-            action = rng.randrange(6)
-            if action == 0:
-                lines.insert(i, lines[rng.randrange(len(lines))])
-            elif action == 1:
-                lines[i] = " " * rng.randint(1, 3) + lines[i]
-            elif action == 2:
-                lines[i] = lines[i][1:]
-            else:
-                cut = rng.randrange(len(lines[i]) + 1)
-                lines[i] = lines[i][:cut] + rng.choice(pieces) + lines[i][cut:]
-        documents.append("\n".join(lines))
+
+    def character_edit(rng: random.Random, lines: list[str], i: int) -> None:
+        action = rng.randrange(6)
+        if action == 0:
+            lines.insert(i, lines[rng.randrange(len(lines))])
+        elif action == 1:
+            lines[i] = " " * rng.randint(1, 3) + lines[i]
+        elif action == 2:
+            lines[i] = lines[i][1:]
+        else:
+            cut = rng.randrange(len(lines[i]) + 1)
+            lines[i] = lines[i][:cut] + rng.choice(pieces) + lines[i][cut:]
+
+    documents += [_mutated(rng, texts, character_edit) for _ in range(20000)]
     answered = [text for text in documents if _common(text) is not None]
     assert [text for text in answered if _common(text) != _events(text)] == []
     assert len(answered) > 2500  # the mutations do reach the fast path, not only the fallback
