@@ -129,8 +129,7 @@ def compute(project: Project, today: date, previous: Figures | None = None, upda
             return _figures(found[0], config, today, found[1])
     known = {id(f.lead): f for f in previous.leads} if previous is not None else {}
     leads = tuple(_known(known, lead) or lead_figures(lead, config, today) for lead in project.leads)
-    tally = tallied(leads, config, updatable or (previous is not None and previous.tally is not None))
-    tally.leads = project.leads
+    tally = tallied(leads, project.leads, config, updatable or (previous is not None and previous.tally is not None))
     return _figures(tally, config, today, leads)
 
 

@@ -92,7 +92,7 @@ class Tally:
     def __init__(self, config: Config, updatable: bool = False) -> None:
         self.updatable = updatable
         self.exact = True  # no addition rounded (see the module's docstring)
-        self.leads: tuple[Lead, ...] = ()  # the leads tallied, in order (set by ``figures.compute``)
+        self.leads: tuple[Lead, ...] = ()  # the leads tallied, in order
         self.statuses: dict[str, Sums] = {}
         self.split: dict[str, list[LeadFigures]] = {status: [] for status in STATUSES}  # in lead order
         self.places: dict[str, list[int]] = {status: [] for status in STATUSES}  # of ``split``'s leads among all
@@ -227,9 +227,10 @@ def _copied(groups: dict[str, Sums]) -> dict[str, Sums]:
     return {key: sums.copy() for key, sums in groups.items()}
 
 
-def tallied(leads: Iterable[LeadFigures], config: Config, updatable: bool) -> Tally:
-    """A fresh tally of the leads, in their order; ``exact`` tells whether any sum rounded."""
+def tallied(leads: Iterable[LeadFigures], of: tuple[Lead, ...], config: Config, updatable: bool) -> Tally:
+    """A fresh tally of the leads' figures (``of``: the leads themselves), in their order; ``exact`` tells whether any sum rounded."""
     tally = Tally(config, updatable)
+    tally.leads = of
     with localcontext() as context:
         context.clear_flags()
         for place, f in enumerate(leads):
