@@ -6,6 +6,7 @@ import ctypes
 import errno
 import gc
 import glob
+import hashlib
 import multiprocessing
 import os
 import shutil
@@ -111,12 +112,13 @@ def build(
     checked = check_project(project, today)
     if owner is not None:
         checked = restricted_check(checked, owner, today)
+    written: dict[str, bytes] = {}
     if split:
         write_site(split_site(checked, today), out)
     else:
-        write_checked(checked, out, jobs, progress, site)
+        written = write_checked(checked, out, jobs, progress, site)
     if site is not None:
-        site.save(checked.problems, len(checked.project.leads))
+        site.save(checked.problems, len(checked.project.leads), written)
     return Built(checked.problems, len(checked.project.leads), config)
 
 
@@ -152,10 +154,11 @@ def render_checked(checked: Checked, cache: PageCache | None = None) -> dict[str
 
 def write_checked(
     checked: Checked, out: Path, jobs: int | None = None, progress: Progress = SILENT, site: SiteCache | None = None,
-) -> None:
+) -> dict[str, bytes]:
     """Render and write page by page (in ``jobs`` processes), never holding the whole site in memory.
 
-    With a ``site`` cache, pages that show what they showed in the last build are linked, not rendered.
+    With a ``site`` cache, pages that show what they showed in the last build are linked, not rendered, and
+    the sha256 of each file written is returned for it (``write_site``); otherwise nothing is returned.
     """
     import jinja2
 
@@ -167,7 +170,7 @@ def write_checked(
         if site is not None and not _has_overrides(Path(checked.project.root)):
             reuse = site.reusable(plan, checked.figures)
         with _shared_with_workers():
-            write_site(lambda: data_files(plan), out, plan, jobs, progress, reuse)
+            return write_site(lambda: data_files(plan), out, plan, jobs, progress, reuse, digests=site is not None)
     except jinja2.TemplateError as error:
         raise ConfigError([_template_problem(error, checked.project.root)]) from None
 
@@ -222,7 +225,8 @@ def guard_output(root: Path, out: Path) -> None:
 def write_site(
     files: Mapping[str, bytes] | Callable[[], Mapping[str, Iterable[bytes]]], out: Path,
     plan: SitePlan | None = None, jobs: int | None = None, progress: Progress = SILENT, reuse: Collection[str] = (),
-) -> None:
+    digests: bool = False,
+) -> dict[str, bytes]:
     """Write into a sibling temporary directory, then swap it in with one rename.
 
     ``plan``: pages rendered while writing, in ``jobs`` processes; ``files`` may then be a function
@@ -230,6 +234,8 @@ def write_site(
     bytes equal the current site's is hard-linked from it instead of written again: the swap still
     replaces the site as a whole.
     ``reuse``: pages of the plan known to be unchanged, hard-linked from the current site unrendered.
+    ``digests``: return the sha256 of every file written or linked from its bytes (the site cache records
+    them; computed from the bytes in hand, the files need not be read back). Pages linked unread are not in it.
     """
     existing = next(parent for parent in out.parents if parent.exists())
     if not existing.is_dir():  # otherwise mkdir reports a puzzling "File exists"
@@ -239,7 +245,7 @@ def write_site(
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
         os.chmod(staging, 0o755)
-        writer = _Staging(staging, out if (out / MARKER).is_file() else None)
+        writer = _Staging(staging, out if (out / MARKER).is_file() else None, {} if digests else None)
         writer.put(MARKER, MARKER_TEXT)
         if plan is None:
             assert not callable(files), "a function for the other files comes with a plan"
@@ -247,6 +253,7 @@ def write_site(
         else:
             _write_plan(writer, plan, files, jobs, progress, reuse)
         _swap(staging, out)
+        return writer.digests or {}
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -261,9 +268,10 @@ def _put_all(writer: _Staging, files: Mapping[str, bytes]) -> None:
 class _Staging:
     """The staging directory of one build; ``previous`` is the site it replaces, if any."""
 
-    def __init__(self, root: Path, previous: Path | None) -> None:
+    def __init__(self, root: Path, previous: Path | None, digests: dict[str, bytes] | None = None) -> None:
         self.root, self.previous = root, previous
         self.owner = new_file_owner()
+        self.digests = digests  # when wanted: the sha256 of each file put or streamed
 
     def make_dirs(self, paths: Iterable[str]) -> None:
         for folder in sorted({os.path.dirname(path) for path in paths} - {""}):
@@ -277,6 +285,8 @@ class _Staging:
         killed must not re-create a staging directory that the next build removed.
         """
         target = f"{self.root}/{relative}"
+        if self.digests is not None:
+            self.digests[relative] = hashlib.sha256(data).digest()
         if self.previous is not None and _same_bytes(self.previous / relative, data) and self._as_if_written(relative):
             try:
                 os.link(self.previous / relative, target)
@@ -289,10 +299,13 @@ class _Staging:
         """``put`` for a file made in pieces, never held whole: each piece is written as it comes and compared
         with the previous site's file meanwhile; when that held exactly these bytes, it is linked in the end."""
         previous = self._open_previous(relative)  # dropped at the first difference
+        digest = hashlib.sha256() if self.digests is not None else None
         fd = _new_file(f"{self.root}/{relative}")
         try:
             for piece in pieces:
                 _write_all(fd, piece)
+                if digest is not None:
+                    digest.update(piece)
                 if previous is not None and previous.read(len(piece)) != piece:
                     previous.close()
                     previous = None
@@ -301,6 +314,8 @@ class _Staging:
             os.close(fd)
             if previous is not None:
                 previous.close()
+        if digest is not None and self.digests is not None:
+            self.digests[relative] = digest.digest()
         if same:
             self._link_over(relative)
 
@@ -434,11 +449,13 @@ def _write_plan(
             results = pool.imap(_write_task, tasks, chunksize=1)  # in order: the first error is always the same
             _write_files(writer, files)
             problems = []
-            for task, problem in zip(tasks, results):
+            for task, (problem, digests) in zip(tasks, results):
                 done += len(task)
                 progress.update("wrote pages:", done, len(plan.pages))
                 if problem is not None:
                     problems.append(problem)
+                if writer.digests is not None:
+                    writer.digests.update(digests)
     finally:
         _job = None
     if problems:
@@ -461,8 +478,9 @@ def _write_pages(writer: _Staging, plan: SitePlan, task: Sequence[int]) -> None:
         writer.put(*plan.render(index))
 
 
-def _write_task(task: Sequence[int]) -> Problem | None:
-    """In a worker: render and write a range of pages; a template error comes back as a problem."""
+def _write_task(task: Sequence[int]) -> tuple[Problem | None, dict[str, bytes]]:
+    """In a worker: render and write a range of pages; a template error comes back as a problem. With the
+    digests of the pages written, when the writer keeps them."""
     assert _job is not None, "a worker runs only inside _write_plan"
     writer, plan = _job
     import jinja2
@@ -470,8 +488,10 @@ def _write_task(task: Sequence[int]) -> Problem | None:
     try:
         _write_pages(writer, plan, task)
     except jinja2.TemplateError as error:
-        return _template_problem(error, plan.context["project"].root)
-    return None
+        return _template_problem(error, plan.context["project"].root), {}
+    finally:
+        digests, writer.digests = writer.digests, {} if writer.digests is not None else None
+    return None, digests or {}
 
 
 def _die_with_parent() -> None:

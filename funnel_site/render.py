@@ -18,6 +18,7 @@ from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
 from funnel_site import charts, datajson, exports, schema, table_data, views
+from funnel_site.compiled import CompiledTemplates
 from funnel_site.engine import BuildEnvironment
 from funnel_site.figures import Figures, LeadFigures
 from funnel_site.formatting import Formatter
@@ -32,24 +33,7 @@ from funnel_site.theme import builtin_templates
 ASSETS_DIR = "assets"
 
 
-class MemoryBytecodeCache(jinja2.BytecodeCache):
-    """Compiled templates kept for the life of the process (serve and tests build many times).
-
-    Jinja checks each entry against the template source's checksum, so an edited template is recompiled.
-    """
-
-    def __init__(self) -> None:
-        self._code: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        if bucket.key in self._code:
-            bucket.bytecode_from_string(self._code[bucket.key])
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self._code[bucket.key] = bucket.bytecode_to_string()
-
-
-_BYTECODE = MemoryBytecodeCache()
+_COMPILED = CompiledTemplates(builtin_templates())
 
 
 def make_environment(project_root: Path, locale: str) -> jinja2.Environment:
@@ -67,7 +51,7 @@ def make_environment(project_root: Path, locale: str) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         extensions=["jinja2.ext.i18n"],
-        bytecode_cache=_BYTECODE,
+        bytecode_cache=_COMPILED.salted(locale),
         auto_reload=False,  # one environment per build: no need to stat every template on every page
         cache_size=-1,  # a plain dict of the theme's two dozen templates: Jinja's LRU cache locks and reorders on every lookup
     )

@@ -181,10 +181,13 @@ class SiteCache:
         old = self.previous.pages
         return {path for path, digest in digests.items() if old.get(path) == digest and self._is_intact(path)}
 
-    def save(self, problems: list[Problem], leads: int) -> None:
-        """Record the output as this build left it; a cache that cannot be written is no reason to fail."""
+    def save(self, problems: list[Problem], leads: int, written: dict[str, bytes] | None = None) -> None:
+        """Record the output as this build left it; a cache that cannot be written is no reason to fail.
+
+        ``written``: the sha256 of files this build wrote, from their bytes (``build.write_site``).
+        """
         files = scan_output(self.out)
-        manifest = Manifest(self.inputs, files, self._contents(files), self.pages, problems, leads)
+        manifest = Manifest(self.inputs, files, self._contents(files, written or {}), self.pages, problems, leads)
         temporary = None
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
@@ -197,16 +200,18 @@ class SiteCache:
             if temporary is not None:
                 Path(temporary).unlink(missing_ok=True)
 
-    def _contents(self, files: dict[str, Stamp]) -> dict[str, bytes]:
-        """The sha256 of every file; read again only where it is not a file known intact and still the same
-        inode, size and mtime (linked into the new site, its ctime changed)."""
+    def _contents(self, files: dict[str, Stamp], written: dict[str, bytes]) -> dict[str, bytes]:
+        """The sha256 of every file: as written, or as recorded for a file known intact and still the same inode,
+        size and mtime (linked into the new site, its ctime changed); read only where neither says."""
         known = self.previous.contents if self.previous is not None else {}
         contents = {}
         for path, stamp in files.items():
             if stamp == FOLDER:
                 continue
             before = self.found.get(path)
-            if path in self.intact and before is not None and before[:3] == stamp[:3] and path in known:
+            if path in written:
+                contents[path] = written[path]
+            elif path in self.intact and before is not None and before[:3] == stamp[:3] and path in known:
                 contents[path] = known[path]
             else:
                 contents[path] = _content(os.path.join(self.out, path))

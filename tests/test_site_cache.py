@@ -251,3 +251,21 @@ def test_a_symlinked_folder_in_the_pipelines_templates_is_an_input(builds: Build
     assert builds().files["assets/style.css"] == b"body { color: red }\n"
     (brand / "style.css").write_text("body { color: blue }\n", encoding="utf-8")
     assert builds().files["assets/style.css"] == b"body { color: blue }\n"
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_build_records_what_it_wrote_without_reading_it_back(builds: Builds, monkeypatch: pytest.MonkeyPatch, jobs: str) -> None:
+    """The sha256 of each file comes from the bytes written (by the render workers too), not from reading the site."""
+    import hashlib
+
+    from funnel_site import site_cache
+    from funnel_site.cache import CACHE_DIR_NAME
+
+    hashed: list[str] = []
+    original = site_cache._content
+    monkeypatch.setattr(site_cache, "_content", lambda path: hashed.append(path) or original(path))
+    builds("--jobs", jobs)
+    assert hashed == []
+    [manifest_file] = (builds.root / CACHE_DIR_NAME).glob("site-*.pickle")
+    manifest = pickle.loads(manifest_file.read_bytes().split(b"\n", 2)[2])
+    assert manifest.contents == {path: hashlib.sha256(data).digest() for path, data in snapshot(builds.site).items()}

@@ -1,0 +1,79 @@
+"""Compiled templates kept between runs (funnel_site/compiled.py)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from funnel_site.compiled import CompiledTemplates
+from funnel_site.engine import BuildEnvironment
+
+
+def _environment(builtin: Path, own: Path, cache: CompiledTemplates) -> jinja2.Environment:
+    return BuildEnvironment(loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(own)), jinja2.FileSystemLoader(str(builtin))]),
+                            autoescape=True, keep_trailing_newline=True, bytecode_cache=cache)
+
+
+@pytest.fixture
+def theme(tmp_path: Path) -> tuple[Path, Path, Path]:
+    builtin, own, folder = tmp_path / "builtin", tmp_path / "own", tmp_path / "compiled"
+    builtin.mkdir()
+    own.mkdir()
+    (builtin / "page.html").write_text("<p>{{ name }}</p>\n")
+    (own / "mine.html").write_text("<b>{{ name }}</b>\n")
+    return builtin, own, folder
+
+
+def _refuse_compiling(monkeypatch: pytest.MonkeyPatch) -> None:
+    def compile(*args: object, **kwargs: object) -> None:
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(BuildEnvironment, "compile", compile)
+
+
+def test_a_builtin_template_is_compiled_once_across_processes(theme: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    builtin, own, folder = theme
+    first = _environment(builtin, own, CompiledTemplates(builtin, folder).salted("de_DE"))
+    assert first.get_template("page.html").render(name="<x>") == "<p>&lt;x&gt;</p>\n"
+    assert len(os.listdir(folder)) == 1
+    _refuse_compiling(monkeypatch)  # a new process: a new cache over the same folder
+    second = _environment(builtin, own, CompiledTemplates(builtin, folder).salted("de_DE"))
+    assert second.get_template("page.html").render(name="<x>") == "<p>&lt;x&gt;</p>\n"
+
+
+def test_a_pipeline_template_is_kept_in_memory_only(theme: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    builtin, own, folder = theme
+    cache = CompiledTemplates(builtin, folder)
+    assert _environment(builtin, own, cache.salted("de_DE")).get_template("mine.html").render(name="a") == "<b>a</b>\n"
+    assert not folder.exists()
+    _refuse_compiling(monkeypatch)  # the same process: its memory has it
+    assert _environment(builtin, own, cache.salted("de_DE")).get_template("mine.html").render(name="b") == "<b>b</b>\n"
+
+
+def test_an_edited_template_is_compiled_again(theme: tuple[Path, Path, Path]) -> None:
+    builtin, own, folder = theme
+    _environment(builtin, own, CompiledTemplates(builtin, folder).salted("de_DE")).get_template("page.html")
+    (builtin / "page.html").write_text("<p>{{ name }}!</p>\n")
+    env = _environment(builtin, own, CompiledTemplates(builtin, folder).salted("de_DE"))
+    assert env.get_template("page.html").render(name="a") == "<p>a!</p>\n"
+
+
+def test_each_locale_has_its_entry_and_another_salt_replaces_the_old(theme: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    builtin, own, folder = theme
+    cache = CompiledTemplates(builtin, folder)
+    de, en = cache.salted("de_DE"), cache.salted("en_US")
+    assert de.salt != en.salt
+    _environment(builtin, own, de).get_template("page.html")
+    _environment(builtin, own, en).get_template("page.html")
+    assert len(os.listdir(folder)) == 1  # one template: the entry of the other salt went
+    assert os.listdir(folder)[0].endswith(en.salt)
+
+
+def test_an_unwritable_folder_still_renders(theme: tuple[Path, Path, Path]) -> None:
+    builtin, own, folder = theme
+    folder.write_text("not a folder")
+    env = _environment(builtin, own, CompiledTemplates(builtin, folder).salted("de_DE"))
+    assert env.get_template("page.html").render(name="a") == "<p>a</p>\n"
