@@ -39,6 +39,7 @@ def main() -> None:
             started = time.perf_counter()
             outcome = session.apply({lead})
             timings.append((time.perf_counter() - started) * 1000)
+            session.release()  # as serve does once the browser was told to reload
             assert outcome.ok, outcome.problems
             written.append(outcome.written)
     finally:

@@ -474,6 +474,7 @@ def _write_files(writer: _Staging, files: Mapping[str, bytes] | Callable[[], Map
 
 
 def _write_pages(writer: _Staging, plan: SitePlan, task: Sequence[int]) -> None:
+    plan.prepare(task)
     for index in task:
         writer.put(*plan.render(index))
 
@@ -543,11 +544,17 @@ def _remove_leftovers(out: Path) -> None:
             shutil.rmtree(leftover, ignore_errors=True)
 
 
-def sync_site(files: Mapping[str, bytes], out: Path, previous: Mapping[str, bytes], candidates: Iterable[str] | None = None) -> tuple[int, int]:
+def sync_site(
+    files: Mapping[str, bytes], out: Path, previous: Mapping[str, bytes], candidates: Iterable[str] | None = None,
+    superseded: list[int] | None = None,
+) -> tuple[int, int]:
     """Bring ``out`` in line with ``files``, touching only files whose bytes changed (the dev server's write).
 
     ``candidates``: the only files that may differ from ``previous`` (the others are known to be the same).
     Each file is replaced atomically, so the server never sends a half-written page.
+    ``superseded`` receives an open descriptor of each file written over, for the caller to close once the
+    browser was told: freeing the old file's blocks is most of replacing it (~13 ms for a 12 MB data.json on
+    ext4), and the file system frees them when the last descriptor closes instead of during the rename.
     """
     out.mkdir(parents=True, exist_ok=True)
     written = 0
@@ -557,7 +564,12 @@ def sync_site(files: Mapping[str, bytes], out: Path, previous: Mapping[str, byte
             target = out / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             staging = target.with_name(f".{target.name}.tmp")
-            staging.write_bytes(data)
+            _create(str(staging), data)
+            if superseded is not None and relative in previous:
+                try:
+                    superseded.append(os.open(target, os.O_RDONLY | os.O_CLOEXEC))
+                except OSError:  # removed by hand meanwhile: nothing to hold
+                    pass
             os.replace(staging, target)
             written += 1
     gone = previous.keys() - files.keys()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from json.encoder import encode_basestring as _text  # how json.dumps(ensure_ascii=False) writes a str (in C)
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 from funnel_site.figures import Bucket, Figures, LeadFigures, OwnerFigures, Rate, TargetFigures
-from funnel_site.model import Project
+from funnel_site.model import HistoryEntry, Project
 from funnel_site.problems import Problem
 
 if TYPE_CHECKING:
@@ -21,7 +23,9 @@ DAY_PLACES = Decimal("0.1")
 
 
 class Number:
-    """A JSON number written exactly as given (json cannot write Decimal)."""
+    """JSON text written exactly as given: a number (json cannot write Decimal), or an item of a ``ONE_LINE`` list."""
+
+    __slots__ = ("text",)
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -29,15 +33,24 @@ class Number:
 
 def money(value: Decimal | None) -> Number | None:
     """Half-up to cents: 0.005 -> 0.01, as an accountant expects (Python's round() is banker's)."""
-    return None if value is None else Number(str(value.quantize(CENT, ROUND_HALF_UP)))
+    return None if value is None else Number(_rounded(value, CENT))
 
 
 def rate(value: Decimal | None) -> Number | None:
-    return None if value is None else Number(str(value.quantize(RATE_PLACES, ROUND_HALF_UP)))
+    return None if value is None else Number(_rounded(value, RATE_PLACES))
 
 
 def days(value: Decimal | None) -> Number | None:
-    return None if value is None else Number(str(value.quantize(DAY_PLACES, ROUND_HALF_UP)))
+    return None if value is None else Number(_rounded(value, DAY_PLACES))
+
+
+def _rounded(value: Decimal, places: Decimal) -> str:
+    return str(value.quantize(places, ROUND_HALF_UP))
+
+
+def _exact(value: Decimal | None, places: Decimal) -> str:
+    """What ``money`` (``CENT``) or ``rate`` (``RATE_PLACES``) writes, without a ``Number`` made per value."""
+    return "null" if value is None else _rounded(value, places)
 
 
 def _rate_pair(value: Rate) -> dict[str, Any]:
@@ -50,7 +63,8 @@ def _bucket(bucket: Bucket) -> dict[str, Any]:
 
 def to_data(project: Project, figures: Figures, warnings: Iterable[Problem], page_url: Any = None) -> dict[str, Any]:
     """The whole data.json document as plain values."""
-    return {**_summary(project, figures), "leads": [_lead(f, page_url) for f in figures.leads], "problems": [_problem(p) for p in warnings]}
+    leads = [Number(_lead(f, page_url)) for f in figures.leads]
+    return {**_summary(project, figures), "leads": leads, "problems": [Number(_problem(p)) for p in warnings]}
 
 
 def pieces(
@@ -86,21 +100,22 @@ _STEP = "    "  # the indent of a ``ONE_LINE`` item: in a list at the top of the
 BATCH = 1000
 
 
-def _list(items: Sequence[Any], plain: Callable[[Any], Any]) -> Iterator[bytes]:
+def _list(items: Sequence[Any], line: Callable[[Any], str]) -> Iterator[bytes]:
     """A list of ``ONE_LINE`` at the top of the document, as ``dumps`` writes it, ``BATCH`` items a piece."""
     if not items:
         yield b"[]"
         return
     for start in range(0, len(items), BATCH):
-        lines = ",\n".join(_STEP + one_line(plain(item)) for item in items[start:start + BATCH])
+        lines = ",\n".join([_STEP + line(item) for item in items[start:start + BATCH]])
         yield (("[\n" if start == 0 else ",\n") + lines).encode()
     yield b"\n  ]"
 
 
-def _kept_list(fragments: Fragments, items: Iterable[Any], plain: Callable[[Any], Any]) -> list[bytes]:
-    """``_list`` from kept lines, in three pieces (not joined into one more copy: the document is joined anyway)."""
-    lines = fragments.pieces("data.json", list(items), lambda missing: [(_STEP + one_line(plain(item))).encode() for item in missing])
-    return [b"[\n", b",\n".join(lines), b"\n  ]"] if lines else [b"[]"]
+def _kept_list(fragments: Fragments, items: Iterable[Any], line: Callable[[Any], str]) -> list[bytes]:
+    """``_list`` from kept lines, each kept with the separator after it: the pieces are not joined here into one
+    more copy of the megabytes (the document is joined anyway)."""
+    lines = fragments.pieces("data.json", list(items), lambda missing: [f"{_STEP}{line(item)},\n".encode() for item in missing])
+    return [b"[\n", *lines[:-1], lines[-1][:-2], b"\n  ]"] if lines else [b"[]"]
 
 
 def _summary(project: Project, figures: Figures) -> dict[str, Any]:
@@ -169,30 +184,44 @@ def _target(t: TargetFigures) -> dict[str, Any]:
     }
 
 
-def _iso(value: date | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _lead(f: LeadFigures, page_url: Any) -> dict[str, Any]:
+def _lead(f: LeadFigures, page_url: Any) -> str:
+    """A lead's line in ``leads``, its keys as constant text: a dict per lead, made and then walked, took three times
+    as long (docs/data-json.md lists the fields)."""
     lead = f.lead
-    return {
-        "id": lead.id, "file": lead.path, "page": page_url(lead) if page_url else None,
-        "title": lead.title, "company": lead.company, "status": lead.status, "stage": lead.stage, "owner": lead.owner,
-        "value": money(f.value), "original_value": money(lead.value), "currency": lead.currency,
-        "probability": rate(f.probability), "weighted": money(f.weighted),
-        "expected_close": _iso(lead.expected_close), "closed_on": _iso(lead.closed_on), "reason": lead.reason,
-        "created": _iso(lead.created), "last_contact": _iso(lead.last_contact), "follow_up": _iso(lead.follow_up),
-        "follow_up_overdue": f.follow_up_overdue, "stale": f.stale, "age_days": f.age_days,
-        "days_since_touch": f.days_since_touch, "next_step": lead.next_step, "source": lead.source,
-        "tags": list(lead.tags), "qualification": dict(lead.qualification), "qualified": f.qualified,
-        "contacts": [dict(c) for c in lead.contacts],
-        "history": [{"date": h.date.isoformat(), "stage": h.stage} for h in lead.history],
-        "custom": _plain(dict(lead.custom)),
-    }
+    return (
+        f'{{"id": {_text(lead.id)}, "file": {_text(lead.path)}, "page": {_optional(page_url(lead) if page_url else None)}, '
+        f'"title": {_text(lead.title)}, "company": {_optional(lead.company)}, "status": {_text(lead.status)}, '
+        f'"stage": {_optional(lead.stage)}, "owner": {_text(lead.owner)}, '
+        f'"value": {_exact(f.value, CENT)}, "original_value": {_exact(lead.value, CENT)}, "currency": {_text(lead.currency)}, '
+        f'"probability": {_exact(f.probability, RATE_PLACES)}, "weighted": {_exact(f.weighted, CENT)}, '
+        f'"expected_close": {_day(lead.expected_close)}, "closed_on": {_day(lead.closed_on)}, "reason": {_optional(lead.reason)}, '
+        f'"created": {_day(lead.created)}, "last_contact": {_day(lead.last_contact)}, "follow_up": {_day(lead.follow_up)}, '
+        f'"follow_up_overdue": {_LITERALS[f.follow_up_overdue]}, "stale": {_LITERALS[f.stale]}, "age_days": {one_line(f.age_days)}, '
+        f'"days_since_touch": {one_line(f.days_since_touch)}, "next_step": {_optional(lead.next_step)}, "source": {_optional(lead.source)}, '
+        f'"tags": {one_line(lead.tags)}, "qualification": {one_line(lead.qualification)}, "qualified": {_LITERALS[f.qualified]}, '
+        f'"contacts": {one_line(lead.contacts)}, "history": [{", ".join([_history_entry(h) for h in lead.history])}], '
+        f'"custom": {one_line(_plain(dict(lead.custom))) if lead.custom else "{}"}}}'
+    )
 
 
-def _problem(p: Problem) -> dict[str, Any]:
-    return {"file": p.path, "line": p.line, "field": p.field, "severity": p.severity, "rule": p.rule, "message": p.message}
+def _history_entry(entry: HistoryEntry) -> str:
+    return f'{{"date": "{entry.date.isoformat()}", "stage": {_text(entry.stage)}}}'
+
+
+def _problem(p: Problem) -> str:
+    """A line of ``problems``."""
+    return (
+        f'{{"file": {_text(p.path)}, "line": {one_line(p.line)}, "field": {_text(p.field)}, "severity": {_text(p.severity)}, '
+        f'"rule": {_text(p.rule)}, "message": {_text(p.message)}}}'
+    )
+
+
+def _optional(text: str | None) -> str:
+    return "null" if text is None else _text(text)
+
+
+def _day(value: date | None) -> str:
+    return f'"{value.isoformat()}"' if value else "null"
 
 
 def _plain(value: Any) -> Any:
@@ -209,8 +238,7 @@ def _plain(value: Any) -> Any:
 
 
 ONE_LINE = ("leads", "problems")  # long lists: an item per line keeps the file small and git diffs readable
-_MARK = "\ue000"  # a private-use character marking exact numbers inside the C encoder's output
-_MARKED = (Number, dict, list, tuple)  # what ``one_line`` looks into: most values (texts, dates) pass as they are
+_LITERALS = {True: "true", False: "false", None: "null"}
 
 
 def dumps(value: Any, indent: str = "", key: str | None = None) -> str:
@@ -224,44 +252,56 @@ def dumps(value: Any, indent: str = "", key: str | None = None) -> str:
     if isinstance(value, dict):
         if not value:
             return "{}"
-        items = [f"{step}{json.dumps(str(k), ensure_ascii=False)}: {dumps(v, step, str(k))}" for k, v in value.items()]
+        items = [f"{step}{_text(str(k))}: {dumps(v, step, str(k))}" for k, v in value.items()]
         return "{\n" + ",\n".join(items) + "\n" + indent + "}"
     if isinstance(value, (list, tuple)):
         if not value:
             return "[]"
         item = one_line if key in ONE_LINE else lambda v: dumps(v, step)
         return "[\n" + ",\n".join(step + item(v) for v in value) + "\n" + indent + "]"
-    return json.dumps(value, ensure_ascii=False)
+    return one_line(value)  # a scalar: as json.dumps writes it
 
 
 def one_line(value: Any) -> str:
-    """Compact JSON by the C encoder, exact numbers spliced in through marked placeholders."""
-    if isinstance(value, Number):
-        return value.text
-    numbers = 0
-
-    def mark(item: Any) -> Any:
-        nonlocal numbers
-        if isinstance(item, Number):
-            numbers += 1
-            return f"{_MARK}{item.text}{_MARK}"
-        if isinstance(item, dict):
-            return {k: mark(v) if isinstance(v, _MARKED) else v for k, v in item.items()}
-        if isinstance(item, (list, tuple)):
-            return [mark(v) if isinstance(v, _MARKED) else v for v in item]
-        return item
-
-    text = json.dumps(mark(value), ensure_ascii=False, separators=(", ", ": "))
-    if text.count(_MARK) != 2 * numbers:  # the data itself contains the marker: take the slow, exact way
-        return _compact(value)
-    return text.replace(f'"{_MARK}', "").replace(f'{_MARK}"', "")
-
-
-def _compact(value: Any) -> str:
-    if isinstance(value, Number):
-        return value.text
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(str(k), ensure_ascii=False)}: {_compact(v)}" for k, v in value.items()) + "}"
+    """Compact JSON, as ``json.dumps(value, ensure_ascii=False, separators=(", ", ": "))`` writes it, exact numbers
+    as given. Written here rather than by the C encoder: setting that up costs more per call than the small values
+    of a lead take to write."""
+    kind = type(value)
+    if kind is str:
+        return _text(value)
+    if kind is bool or value is None:
+        return _LITERALS[value]
+    if kind is int:
+        return int.__repr__(value)
+    if kind is Number:
+        return value.text  # type: ignore[no-any-return]
+    if kind is list or kind is tuple:
+        return _array(value)
+    if kind is dict:
+        return _object(value)
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_compact(v) for v in value) + "]"
-    return json.dumps(value, ensure_ascii=False)
+        return _array(value)
+    if isinstance(value, Mapping):
+        return _object(value)
+    return json.dumps(value, ensure_ascii=False)  # a float, a subclass of str or int: as the C encoder writes it
+
+
+# Texts, most of the items, are written without a call of ``one_line`` each.
+
+
+def _array(value: Sequence[Any]) -> str:
+    return "[" + ", ".join([_text(item) if type(item) is str else one_line(item) for item in value]) + "]"
+
+
+def _object(value: Mapping[Any, Any]) -> str:
+    items = [f"{_text(k) if type(k) is str else _key(k)}: {_text(v) if type(v) is str else one_line(v)}" for k, v in value.items()]
+    return "{" + ", ".join(items) + "}"
+
+
+def _key(key: Any) -> str:
+    """An object's key as json writes it: a text, or a number, true, false or null turned into one."""
+    if isinstance(key, str):
+        return _text(key)  # a subclass of str
+    if key is None or isinstance(key, (int, float)):
+        return _text(json.dumps(key))
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")

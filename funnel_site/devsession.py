@@ -88,6 +88,7 @@ class DevSession:
     _scan: tuple[frozenset[str], list[Problem]] | None = None  # the last find_lead_files: lead files, file problems
     _order: list[str] = field(default_factory=list)  # the paths of project.leads, in their (sorted) order
     _linked: tuple[str, ...] = ()  # the lead files of the last scan reached through a symlink (see ``_linked``)
+    _superseded: list[int] = field(default_factory=list)  # the files the last rebuild wrote over, still open: ``release``
 
     def __post_init__(self) -> None:
         self.root = self.root.resolve()  # watchfiles reports paths under the resolved root
@@ -207,9 +208,16 @@ class DevSession:
         for gone in files.keys() - rendered.keys():
             del files[gone]
         files.update((path, self._served(path, rendered[path])) for path in self.pages.changed)
-        written, removed = sync_site(files, self.out, self.files, self.pages.changed)
+        self.release()
+        written, removed = sync_site(files, self.out, self.files, self.pages.changed, self._superseded)
         self.files, self.rendered = files, rendered
         return Outcome([], written, removed)
+
+    def release(self) -> None:
+        """Let the file system free the files the last rebuild wrote over (``sync_site``): the caller does it
+        once the browser was told to reload; the next rebuild does it at the latest."""
+        while self._superseded:
+            os.close(self._superseded.pop())
 
     def _served(self, path: str, data: bytes) -> bytes:
         """The file with the reload script; the same bytes object as last time for a page rendered as before."""

@@ -121,6 +121,7 @@ class PlainTextCodeGenerator(CodeGenerator):
       a join (the page, or a macro's or block's ``Markup``), so the text is the same;
     * calls through ``FastCallContext.call_from``, with the loop's and block's variables by position, and
       labels (``_("text")``) through ``FastCallContext.label``;
+    * a printed label compiled in as its text, where ``_`` is the environment's own (``fixed_labels``);
     * a template's and each block's text collected in a list and passed on joined, as Jinja does for
       a macro, instead of passed on piece by piece (one ``yield`` per piece, and each piece of a page's
       content handed up through base.html and the page). A template with an include without context
@@ -133,14 +134,24 @@ class PlainTextCodeGenerator(CodeGenerator):
 
     joined = True  # whether this template's own and its blocks' text is collected (see visit_Template)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.labels: dict[str, str] = {}  # the text of each label in this template (see fixed_labels)
+
     def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:
         # Jinja writes an include without context as ``yield from`` even where the text is collected (jinja#2108)
         self.joined = all(include.with_context for include in node.find_all(nodes.Include))
+        self.labels = fixed_labels(self.environment, node)
         self.writeline("from funnel_site.engine import escaped_text")
         self.writeline(f"macro_reads = {macro_reads(self.environment, node)!r}")
+        if self.labels:
+            self.writeline(f"fixed_gettext = environment.fixed_gettext({self.labels!r})")
         super().visit_Template(node, frame)
 
     def _output_child_pre(self, node: Any, frame: Frame, finalize: Any) -> None:
+        label = self._fixed_label(node, frame, finalize)
+        if label is not None:  # the call below stays for a page whose ``_`` is another (see fixed_labels)
+            self.write(f"({self.labels[label]!r} if {frame.symbols.ref(node.node.name)} is fixed_gettext else ")
         if frame.eval_ctx.volatile:
             self.write("(escaped_text if context.eval_ctx.autoescape else str)(")
         elif frame.eval_ctx.autoescape:
@@ -149,6 +160,22 @@ class PlainTextCodeGenerator(CodeGenerator):
             self.write("str(")
         if finalize.src is not None:
             self.write(finalize.src)
+
+    def _output_child_post(self, node: Any, frame: Frame, finalize: Any) -> None:
+        super()._output_child_post(node, frame, finalize)
+        if self._fixed_label(node, frame, finalize) is not None:
+            self.write(")")
+
+    def _fixed_label(self, node: Any, frame: Frame, finalize: Any) -> str | None:
+        """The message of a printed label whose text is compiled in: ``_`` (or ``gettext``) looked up in the context,
+        autoescaping on, no ``finalize``."""
+        if not (isinstance(node, nodes.Call) and _is_label(node) and node.args[0].value in self.labels):
+            return None
+        name = node.node.name
+        if (finalize.src is not None or not frame.eval_ctx.autoescape or frame.eval_ctx.volatile
+                or frame.symbols.find_load(frame.symbols.ref(name)) != (VAR_LOAD_RESOLVE, name)):
+            return None
+        return node.args[0].value
 
     @optimizeconst
     def visit_Call(self, node: nodes.Call, frame: Frame, forward_caller: bool = False) -> None:
@@ -170,7 +197,7 @@ class PlainTextCodeGenerator(CodeGenerator):
         names = tuple(name if isinstance(name, str) else name[0] for name in node.names) if isinstance(node, nodes.FromImport) else None
         self.write("environment.get_template(")
         self.visit(node.template, frame)
-        self.write(f", {self.name!r}).shared_module(context.get_all(), {self.dump_local_context(frame)}, {names!r})")
+        self.write(f", {self.name!r}).shared_module(context, {self.dump_local_context(frame)}, {names!r})")
 
     def enter_frame(self, frame: Frame) -> None:
         super().enter_frame(frame)
@@ -185,6 +212,28 @@ class PlainTextCodeGenerator(CodeGenerator):
     def _joins(self, frame: Frame) -> bool:
         """A template's own frame or a block's: Jinja makes them yield piece by piece (async templates stay so)."""
         return (frame.rootlevel or frame.block_frame) and self.joined and not self.environment.is_async
+
+
+def fixed_labels(environment: jinja2.Environment, template: nodes.Template) -> dict[str, str]:
+    """The text of each label (``_("text")``) in ``template``, as the environment's ``_`` gives it with autoescaping on.
+
+    A build's catalog is installed before any template is compiled, so a label's text is known then
+    (``render._install_fast_gettext`` gives it as ``_.label``); a page asks for a few dozen. The compiled
+    template prints it where the page's ``_`` is the one it was compiled with (``BuildEnvironment.fixed_gettext``).
+    """
+    label = getattr(environment.globals.get("_"), "label", None)
+    if label is None or environment.is_async or environment.sandboxed:
+        return {}
+    messages = dict.fromkeys(call.args[0].value for call in template.find_all(nodes.Call) if _is_label(call))
+    texts = {message: _label_text(label, message) for message in messages}
+    return {message: text for message, text in texts.items() if text is not None}
+
+
+def _label_text(label: Callable[[str], str], message: str) -> str | None:
+    try:
+        return str(label(message))
+    except (KeyError, TypeError, ValueError):  # placeholders left without values: the page's own call raises it, as before
+        return None
 
 
 def _is_label(node: nodes.Call) -> bool:
@@ -264,27 +313,32 @@ class BuildTemplate(jinja2.Template):
         template.shared_modules = {}
         return template
 
-    def shared_module(self, variables: dict[str, Any], locals: Mapping[str, Any], names: tuple[str, ...] | None) -> TemplateModule:
-        """``make_module(variables, True, locals)``, or the module an earlier page made from the same values."""
+    def shared_module(self, context: jinja2.runtime.Context, locals: Mapping[str, Any], names: tuple[str, ...] | None) -> TemplateModule:
+        """``make_module(context.get_all(), True, locals)``, or the module an earlier page made from the same values."""
         reads = self._reads(names)
         if reads is None:
-            return self.make_module(variables, True, locals)
-        seen = {**variables, **{key: value for key, value in locals.items() if value is not missing}} if locals else variables
-        values = tuple(seen.get(name, missing) for name in reads)
+            return self.make_module(context.get_all(), True, locals)
+        values = tuple(_value_of(name, locals, context) for name in reads)
         key = (names, *map(id, values))
         kept = self.shared_modules.get(key)
         if kept is None or not all(map(operator.is_, kept[0], values)):
             if len(self.shared_modules) >= self.SHARED_MODULES:
                 self.shared_modules.clear()
             shareable = not any(map(_takes_context, values))
-            kept = self.shared_modules[key] = (values, self.make_module(variables, True, locals) if shareable else None)
-        return kept[1] if kept[1] is not None else self.make_module(variables, True, locals)
+            kept = self.shared_modules[key] = (values, self.make_module(context.get_all(), True, locals) if shareable else None)
+        return kept[1] if kept[1] is not None else self.make_module(context.get_all(), True, locals)
 
     def _reads(self, names: tuple[str, ...] | None) -> tuple[str, ...] | None:
         """The names the imported macros (None: all) look up, or None when the module cannot be shared."""
         if names not in self.imported_reads:
             self.imported_reads[names] = _imported_reads(self.macro_reads, names)
         return self.imported_reads[names]
+
+
+def _value_of(name: str, locals: Mapping[str, Any], context: jinja2.runtime.Context) -> Any:
+    """What the imported module sees under ``name``: the importer's local, else the context's value (or ``missing``)."""
+    value = locals.get(name, missing)
+    return context.resolve_or_missing(name) if value is missing else value
 
 
 def _imported_reads(macro_reads: Mapping[str, tuple[str, ...]] | None, names: tuple[str, ...] | None) -> tuple[str, ...] | None:
@@ -308,3 +362,13 @@ class BuildEnvironment(jinja2.Environment):
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         return {**self.globals, **(d or {})}
+
+    def fixed_gettext(self, labels: Mapping[str, str]) -> Any:
+        """This environment's ``_``, when it gives ``labels`` (message: text) as a template was compiled with them
+        (``fixed_labels``); otherwise a value no page's ``_`` can be, so that the page calls its own (a template
+        compiled for another catalog)."""
+        gettext = self.globals.get("_")
+        label = getattr(gettext, "label", None)
+        if label is not None and all(_label_text(label, message) == text for message, text in labels.items()):
+            return gettext
+        return object()

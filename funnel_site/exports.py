@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator
 from urllib.parse import quote
 
 from babel import Locale, UnknownLocaleError
@@ -55,22 +53,14 @@ def leads_csv_pieces(config: Config, figures: Figures, fragments: Fragments | No
     decimal_mark = _decimal_mark(config.locale)
     # Excel reads a CSV with the list separator of the Windows region; it is ";" wherever "," is the decimal mark.
     delimiter = ";" if decimal_mark == "," else ","
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(CSV_COLUMNS)
-    yield (UTF8_BOM + out.getvalue()).encode("utf-8")
-
-    def lines(leads: Sequence[LeadFigures]) -> str:
-        out.seek(0)
-        out.truncate()
-        writer.writerows(_csv_row(config, f, decimal_mark) for f in leads)
-        return out.getvalue()
-
+    row = _csv_row(config, decimal_mark, delimiter)
+    yield (UTF8_BOM + delimiter.join(CSV_COLUMNS) + "\r\n").encode("utf-8")
     if fragments is None:
         for start in range(0, len(figures.leads), BATCH):
-            yield lines(figures.leads[start:start + BATCH]).encode("utf-8")
+            yield "".join(map(row, figures.leads[start:start + BATCH])).encode("utf-8")
     else:
-        yield "".join(fragments.pieces("leads.csv", figures.leads, lambda missing: [lines([f]) for f in missing])).encode("utf-8")
+        # kept encoded: the megabytes are joined as bytes once, not joined as text and encoded again
+        yield from fragments.pieces("leads.csv", figures.leads, lambda missing: [row(f).encode("utf-8") for f in missing])
 
 
 def _decimal_mark(locale: str) -> str:
@@ -80,28 +70,41 @@ def _decimal_mark(locale: str) -> str:
         return "."
 
 
-def _csv_row(config: Config, f: LeadFigures, decimal_mark: str) -> list[str]:
-    lead = f.lead
-    stage = config.stage(lead.stage)
-    member = config.member(lead.owner)
-    contact = lead.contacts[0] if lead.contacts else {}
-    texts = {
-        "id": lead.id, "file": lead.path, "title": lead.title, "company": lead.company, "status": lead.status,
-        "stage": lead.stage, "stage_name": stage.name if stage else None, "owner": lead.owner,
-        "owner_name": member.name if member else None, "currency": lead.currency, "reason": lead.reason,
-        "next_step": lead.next_step, "source": lead.source, "tags": "; ".join(lead.tags),
-        "contact_name": contact.get("name"), "contact_email": contact.get("email"), "contact_phone": contact.get("phone"),
-    }
-    generated = {
-        "value": _number(f.value, decimal_mark, CENT),
-        "original_value": _number(lead.value, decimal_mark, CENT),
-        "probability_percent": _percent(f.probability, decimal_mark),
-        "weighted": _number(f.weighted, decimal_mark, CENT),
-        "expected_close": _iso(lead.expected_close), "closed_on": _iso(lead.closed_on), "created": _iso(lead.created),
-        "last_contact": _iso(lead.last_contact), "follow_up": _iso(lead.follow_up),
-        "follow_up_overdue": _flag(f.follow_up_overdue), "stale": _flag(f.stale), "qualified": _flag(f.qualified),
-    }
-    return [generated[c] if c in generated else neutralise_formula(texts[c] or "") for c in CSV_COLUMNS]
+def _csv_row(config: Config, decimal_mark: str, delimiter: str) -> Callable[[LeadFigures], str]:
+    """A lead's row, its cells in the order of ``CSV_COLUMNS``, as ``csv.writer`` writes it with ``QUOTE_MINIMAL``
+    and CRLF line ends (tests/test_exports.py compares the two; the writer takes twice as long). Only texts can
+    need quotes: numbers have no grouping, and their decimal mark is never the separator; dates and flags neither.
+    The names of stages and owners are made once for all rows (the first of an id, as ``config.stage`` and
+    ``config.member`` find it)."""
+
+    def text(value: str | None) -> str:
+        """A text cell: empty when absent, neutralised (``neutralise_formula``), quoted when it holds the separator,
+        a quote or a line break."""
+        if not value:
+            return ""
+        value = neutralise_formula(value)
+        if delimiter in value or '"' in value or "\n" in value or "\r" in value:
+            return '"' + value.replace('"', '""') + '"'
+        return value
+
+    stage_names = {stage.id: text(stage.name) for stage in reversed(config.stages)}
+    owner_names = {member.id: text(member.name) for member in reversed(config.team)}
+
+    def row(f: LeadFigures) -> str:
+        lead = f.lead
+        contact = lead.contacts[0] if lead.contacts else {}
+        return delimiter.join((
+            text(lead.id), text(lead.path), text(lead.title), text(lead.company), text(lead.status),
+            text(lead.stage), stage_names.get(lead.stage, ""), text(lead.owner), owner_names.get(lead.owner, ""),  # type: ignore[arg-type]
+            _number(f.value, decimal_mark, CENT), _number(lead.value, decimal_mark, CENT), text(lead.currency),
+            _percent(f.probability, decimal_mark), _number(f.weighted, decimal_mark, CENT),
+            _iso(lead.expected_close), _iso(lead.closed_on), text(lead.reason), _iso(lead.created),
+            _iso(lead.last_contact), _iso(lead.follow_up), _flag(f.follow_up_overdue), _flag(f.stale),
+            text(lead.next_step), text(lead.source), text("; ".join(lead.tags)),
+            _flag(f.qualified), text(contact.get("name")), text(contact.get("email")), text(contact.get("phone")),
+        )) + "\r\n"
+
+    return row
 
 
 def neutralise_formula(text: str) -> str:
@@ -148,26 +151,41 @@ def followups_ics_pieces(
     """``followups_ics`` in pieces of ``BATCH`` events, made as they are asked for (a build writes them one by one)."""
     stamp = f"{figures.today:%Y%m%d}T000000Z"  # the build's today, never the clock: identical bytes per input
     labels = LABELS.get(_language(config.locale), LABELS["en"])
-    dated = [f.lead for status in CALENDAR_STATUSES for f in figures.by_status.get(status, ()) if f.lead.follow_up is not None]
 
-    def when(lead: Lead) -> tuple[date, str]:  # unique per lead (ids are paths): the input's order does not matter
-        return (lead.follow_up, lead.id)  # type: ignore[return-value]
+    def dated(f: LeadFigures) -> bool:
+        return f.lead.status in CALENDAR_STATUSES and f.lead.follow_up is not None
 
-    leads = sorted(dated, key=when) if fragments is None else fragments.sorted("followups.ics", dated, when)
+    def when(f: LeadFigures) -> tuple[date, str]:  # unique per lead (ids are paths): the input's order does not matter
+        return (f.lead.follow_up, f.lead.id)  # type: ignore[return-value]
+
+    if fragments is None:
+        leads = sorted(filter(dated, figures.leads), key=when)
+    else:  # only the changed leads looked at
+        leads = fragments.sorted("followups.ics", fragments.filtered("followups.ics", figures.leads, dated), when)
     lines = [
         "BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
         f"X-WR-CALNAME:{escape_text(config.title)}",
     ]
     yield "".join(fold(line) + "\r\n" for line in lines).encode("utf-8")
+    owners = {member.id: member.name for member in reversed(config.team)}  # the first of an id, as config.member finds it
+    categories: dict[str, str] = {}  # owner -> the event's CATEGORIES line, made once per owner
+    dates: dict[date, str] = {}  # follow-up -> the event's DTSTAMP, DTSTART and DTEND lines, made once per day
 
-    def event(lead: Lead) -> str:
-        return "".join(fold(line) + "\r\n" for line in _event(config, lead, stamp, labels, page_url(lead)))
+    def event(f: LeadFigures) -> str:
+        lead = f.lead
+        owner = owners.get(lead.owner, lead.owner)
+        if owner not in categories:
+            categories[owner] = fold(f"CATEGORIES:{escape_text(owner)}")
+        day: date = lead.follow_up  # type: ignore[assignment]  # dated: it has one
+        if day not in dates:
+            dates[day] = _dates(stamp, day)
+        return _event(lead, owner, labels, page_url(lead), dates[day], categories[owner])
 
     if fragments is None:
         for start in range(0, len(leads), BATCH):
-            yield "".join(event(lead) for lead in leads[start:start + BATCH]).encode("utf-8")
+            yield "".join([event(f) for f in leads[start:start + BATCH]]).encode("utf-8")
     else:  # kept encoded: the megabytes are joined as bytes once, not joined as text and encoded again
-        yield from fragments.pieces("followups.ics", leads, lambda missing: [event(lead).encode("utf-8") for lead in missing])
+        yield from fragments.pieces("followups.ics", leads, lambda missing: [event(f).encode("utf-8") for f in missing])
     yield b"END:VCALENDAR\r\n"
 
 
@@ -175,26 +193,32 @@ def _language(locale: str) -> str:
     return re.split(r"[_-]", locale, maxsplit=1)[0].lower()
 
 
-def _event(config: Config, lead: Lead, stamp: str, labels: dict[str, str], url: str) -> list[str]:
-    day: date = lead.follow_up  # type: ignore[assignment]  # callers keep only leads with a follow-up
-    member = config.member(lead.owner)
-    owner = member.name if member else lead.owner
+def _dates(stamp: str, day: date) -> str:
+    """An event's DTSTAMP, DTSTART and DTEND lines."""
+    return (
+        f"DTSTAMP:{stamp}\r\n"
+        f"DTSTART;VALUE=DATE:{day:%Y%m%d}\r\n"
+        f"DTEND;VALUE=DATE:{day + timedelta(days=1):%Y%m%d}\r\n"  # exclusive: a one-day event ends the next day
+    )
+
+
+def _event(lead: Lead, owner: str, labels: dict[str, str], url: str, dates: str, categories: str) -> str:
+    """The event's lines, folded; ``dates`` and ``categories`` (the day's and the owner's lines) are shared by many
+    events. Only lines holding free text or names can be long."""
     summary = f"{lead.title} – {lead.company}" if lead.company else lead.title
     description = [f"{labels['next_step']}: {lead.next_step}"] if lead.next_step else []
     description.append(f"{labels['owner']}: {owner}")
-    return [
-        "BEGIN:VEVENT",
-        f"UID:{event_uid(lead)}",
-        f"DTSTAMP:{stamp}",
-        f"DTSTART;VALUE=DATE:{day:%Y%m%d}",
-        f"DTEND;VALUE=DATE:{day + timedelta(days=1):%Y%m%d}",  # exclusive: a one-day event ends the next day
-        f"SUMMARY:{escape_text(summary)}",
-        f"DESCRIPTION:{escape_text(chr(10).join(description))}",
-        f"CATEGORIES:{escape_text(owner)}",
-        f"URL:{_uri(url)}",
-        "TRANSP:TRANSPARENT",
-        "END:VEVENT",
-    ]
+    return (
+        "BEGIN:VEVENT\r\n"
+        f"{fold(f'UID:{event_uid(lead)}')}\r\n"
+        f"{dates}"
+        f"{fold(f'SUMMARY:{escape_text(summary)}')}\r\n"
+        f"{fold(f'DESCRIPTION:{escape_text(chr(10).join(description))}')}\r\n"
+        f"{categories}\r\n"
+        f"{fold(f'URL:{_uri(url)}')}\r\n"
+        "TRANSP:TRANSPARENT\r\n"
+        "END:VEVENT\r\n"
+    )
 
 
 def event_uid(lead: Lead) -> str:
@@ -220,8 +244,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # the control characters but
 
 def fold(line: str) -> str:
     """Fold at 75 octets (RFC 5545 3.1), never inside a UTF-8 character; continuation lines start with a space."""
-    if len(line) <= ICS_LINE_OCTETS // 4:
-        return line  # a character is at most 4 octets
+    if (len(line) <= ICS_LINE_OCTETS and line.isascii()) or len(line) <= ICS_LINE_OCTETS // 4:
+        return line  # a character is at most 4 octets, an ASCII one 1
     data = line.encode("utf-8")
     if len(data) <= ICS_LINE_OCTETS:
         return line  # most lines need no folding

@@ -35,8 +35,8 @@ def _memoised(function: F) -> F:
     cached = lru_cache(maxsize=MEMO_SIZE)(function)
 
     def formatted(*args: Any, **kwargs: Any) -> str:
-        if args and not args[0] and isinstance(args[0], (Decimal, float)):
-            return function(*args, **kwargs)  # -0 equals 0 but keeps its sign in the output
+        if args and not args[0] and isinstance(args[0], (Decimal, float)) and str(args[0]).startswith("-"):
+            return function(*args, **kwargs)  # -0 equals 0 but keeps its sign in the output: never from the memo
         try:
             return cached(*args, **kwargs)
         except TypeError:

@@ -17,7 +17,6 @@ from collections import Counter
 from typing import Any, Callable, Generic, Hashable, Iterable, Mapping, Sequence, TypeVar
 
 import jinja2
-from jinja2.runtime import Context
 from markupsafe import Markup
 
 from funnel_site.problems import Problem
@@ -312,35 +311,37 @@ def _same(old: Sequence[Any], new: Sequence[Any]) -> bool:
 ROW_END = "\ue001"  # a private-use character ending each row when several rows are rendered in one go
 
 
-def rows_renderer(fragments: Fragments | None) -> Callable[..., Markup]:
-    """``rows_of(template, items)`` for the templates: the rows of a list, one per item, by a rows template.
+def rows_renderer(
+    env: jinja2.Environment, variables: Callable[[str], Mapping[str, Any]], fragments: Fragments | None,
+) -> Callable[[str, Sequence[Any], str], Markup]:
+    """``rows_of(template, items, root)`` for the templates: the rows of a list, one per item, by a rows template.
 
+    A rows template sees the build's values and the page's depth (``variables(root)``), not the page's own
+    values: so ``rows_of`` needs no context, and a template of macros calling it is shared by the pages at
+    one depth (``engine.BuildTemplate.shared_module``).
     Without ``fragments`` (a build) the list is rendered at once; with them (the dev server) each row is
     kept, and only the rows of changed items are rendered again (together, then split at ``ROW_END``).
     """
 
-    @jinja2.pass_context
-    def rows_of(context: Context, template: str, items: Sequence[Any]) -> Markup:
+    def rows_of(template: str, items: Sequence[Any], root: str) -> Markup:
+        page = variables(root)
         if fragments is None or not items:
-            return Markup(_render_rows(context, template, items, ""))
+            return Markup(_render_rows(env, template, page, items, ""))
 
         def make(missing: list[Any]) -> list[str]:
-            parts = _render_rows(context, template, missing, ROW_END).split(ROW_END)
+            parts = _render_rows(env, template, page, missing, ROW_END).split(ROW_END)
             if len(parts) != len(missing) + 1 or parts[-1]:  # a row holds the marker itself: one by one
-                return [_render_rows(context, template, [item], "") for item in missing]
+                return [_render_rows(env, template, page, [item], "") for item in missing]
             return parts[:-1]
 
-        lead_at = context["lead_at"]
-
         def lead_page(problem: Problem) -> bool:  # a warning links its lead's page, if the file is a lead
-            return lead_at(problem.path) is not None
+            return env.globals["lead_at"](problem.path) is not None
 
         values = lead_page if isinstance(items[0], Problem) else None
-        return Markup("".join(fragments.pieces(f"{template}@{context['root']}", items, make, values)))
+        return Markup("".join(fragments.pieces(f"{template}@{root}", items, make, values)))
 
     return rows_of
 
 
-def _render_rows(context: Context, template: str, items: Sequence[Any], row_end: str) -> str:
-    variables = {**context.get_all(), "rows": items, "row_end": row_end}
-    return context.environment.get_template(template).render(variables)
+def _render_rows(env: jinja2.Environment, template: str, page: Mapping[str, Any], items: Sequence[Any], row_end: str) -> str:
+    return env.get_template(template).render({**page, "rows": items, "row_end": row_end})

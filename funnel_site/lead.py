@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from datetime import date
 from difflib import get_close_matches
 from decimal import Decimal
 from functools import lru_cache
@@ -62,7 +64,7 @@ def parse_lead(
         history=_history(reader, data.get("history"), config),
         custom={key: value for key, value in data.items() if key not in _STANDARD_SET},
         body=body,
-        lines=lines,  # the parser's own map; load.shared_strings rebuilds it with shared keys
+        lines=lines,  # the parser's own map, its keys shared by every lead (strict_yaml.parse_yaml)
         body_line=body_line,
     )
     _required_by_status(reader, data, status)
@@ -96,7 +98,7 @@ def _owner(reader: FieldReader, data: Mapping[str, Any], config: Config) -> str:
         known = choices(m.id for m in config.team)
         reader.error("owner", f"unknown team member {describe(owner)} (known: {known})")
         return ""
-    return owner
+    return sys.intern(owner)  # one copy for all leads, as load.shared_strings makes for unpickled ones
 
 
 def _stage(reader: FieldReader, data: Mapping[str, Any], config: Config, status: str) -> str | None:
@@ -195,6 +197,9 @@ def _history(reader: FieldReader, value: Any, config: Config) -> tuple[HistoryEn
     known = [s.id for s in config.stages] + list(CLOSED)
     entries = []
     for index, item in enumerate(value):
+        if type(item) is dict and item.keys() == _HISTORY_KEYS and isinstance(item["date"], date) and item["stage"] in known:
+            entries.append(HistoryEntry(item["date"], item["stage"]))  # the usual entry, with nothing to report
+            continue
         field = f"history[{index}]"
         if not isinstance(item, dict):
             reader.error(field, f"expected a mapping such as {{date: 2026-01-31, stage: offer}}, got {describe(item)}", "type")

@@ -19,6 +19,7 @@ except ImportError:  # pragma: no cover - exercised where the extra is not insta
 SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 NOTES_TOP_LEVEL = 3  # the lead page uses h1 and h2; the notes' own headings start below them
 _CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]")
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")  # urlsplit's: a letter, then scheme_chars, up to the first colon
 
 
 def safe_url(url: object) -> str | None:
@@ -33,16 +34,26 @@ def safe_url(url: object) -> str | None:
     if not text or _CONTROL_OR_SPACE.search(text):
         return None
     try:
-        scheme = urlsplit(text).scheme.lower()
+        scheme = _scheme(text)
     except ValueError:
         return None
     return text if scheme in SAFE_SCHEMES or scheme == "" and ":" not in text.split("/", 1)[0] else None
 
 
+def _scheme(text: str) -> str:
+    """``urlsplit(text).scheme.lower()`` for a text without whitespace or control characters, without splitting the
+    rest (a lead page checks a dozen values). urlsplit raises ValueError only over a bracketed or non-ASCII host,
+    so such a text is still split."""
+    if not text.isascii() or "[" in text or "]" in text:
+        return urlsplit(text).scheme.lower()
+    match = _SCHEME.match(text)
+    return match[1].lower() if match else ""
+
+
 def is_web_url(text: object) -> bool:
     """True for an absolute http(s) URL that is safe to link."""
     url = safe_url(text)
-    return url is not None and urlsplit(url).scheme.lower() in ("http", "https") and bool(urlsplit(url).netloc)
+    return url is not None and _scheme(url) in ("http", "https") and bool(urlsplit(url).netloc)
 
 
 MAIL_KEYS = ("email", "e-mail", "mail")
@@ -128,6 +139,7 @@ _FAST_RULES = (
     "autolink", "backticks", "emphasis", "entity", "escape", "image", "link", "newline", "table",
 )
 _URL_ATTRIBUTE = re.compile(r' (?:href|src)="([^"]*)"')
+_HEADING_LEVEL = re.compile(r"<h([1-6])>")
 _IMAGE = re.compile(r'<img src="([^"]*)" alt="([^"]*)"(?: title="[^"]*")? />')
 
 
@@ -170,7 +182,7 @@ def _shift_heading_tags(html: str) -> str:
 
     Level by level, moving away from the levels already done, so that no tag is shifted twice.
     """
-    present = [level for level in range(1, 7) if f"<h{level}>" in html]
+    present = sorted(set(map(int, _HEADING_LEVEL.findall(html))))  # one pass: notes are mostly not ASCII, slow to search
     if not present or present[0] == NOTES_TOP_LEVEL:
         return html
     shift = NOTES_TOP_LEVEL - present[0]

@@ -41,11 +41,11 @@ def workers_for(files: int, jobs: int | None) -> int:
 def parse_all(parse: Parse, items: Sequence[tuple[str, bytes]], config: Config, jobs: int | None,
               pickled: bool, keep: Callable[[Entry], Entry]) -> list[tuple[Entry, bytes | None]]:
     """``parse(path, raw, config)`` for every item, in order; with the pickled entry when ``pickled``
-    (the cache wants it, and workers return it anyway). Each entry passes through ``keep`` as soon as
-    this process has it, parsed or unpickled."""
+    (the cache wants it, and workers return it anyway). Each entry a worker parsed passes through
+    ``keep`` as soon as this process has unpickled it (those parsed here share their strings already)."""
     workers = workers_for(len(items), jobs)
     if workers <= 1:
-        entries = [keep(parse(path, raw, config)) for path, raw in items]
+        entries = [parse(path, raw, config) for path, raw in items]
         return [(entry, dump_entry(entry) if pickled else None) for entry in entries]
     # This process takes the last share itself: one fewer fork, and its results need no pickling.
     split = len(items) * (workers - 1) // workers
@@ -55,7 +55,7 @@ def parse_all(parse: Parse, items: Sequence[tuple[str, bytes]], config: Config, 
     try:
         with multiprocessing.get_context("fork").Pool(workers - 1) as pool:
             pending = pool.imap(_parse_share, shares)
-            own = [keep(parse(path, raw, config)) for path, raw in items[split:]]
+            own = [parse(path, raw, config) for path, raw in items[split:]]
             blobs = [blob for share in pending for blob in share]
     finally:
         _job = None

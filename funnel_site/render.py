@@ -59,7 +59,7 @@ def make_environment(project_root: Path, locale: str) -> jinja2.Environment:
     env.install_gettext_translations(catalog, newstyle=True)  # type: ignore[attr-defined]
     _install_fast_gettext(env, catalog)
     Formatter(locale).install(env)
-    env.filters["json_attr"] = lambda value: json.dumps(value, ensure_ascii=False)
+    env.filters["json_attr"] = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps makes an encoder per call: once per table row
     env.filters["with_next"] = with_next
     env.globals.update(
         link=_link, fragment=_fresh_fragment, safe_url=safe_url, is_web_url=is_web_url, contact_url=contact_url, notes=render_notes,
@@ -82,18 +82,23 @@ def _install_fast_gettext(env: jinja2.Environment, catalog: NullTranslations) ->
     """
     labels: dict[str, Markup] = {}
 
+    def label(string: str) -> Markup:
+        """``_(string)`` where autoescaping is on; the code generator compiles it into the templates (engine)."""
+        text = labels.get(string)
+        if text is None:
+            text = labels[string] = Markup(catalog.gettext(string)) % {}
+        return text
+
     @jinja2.pass_eval_context
     def gettext(eval_ctx: EvalContext, string: str, **variables: Any) -> str:
         if not eval_ctx.autoescape:
             return catalog.gettext(string) % variables
         if variables:
             return Markup(catalog.gettext(string)) % variables
-        label = labels.get(string)
-        if label is None:
-            label = labels[string] = Markup(catalog.gettext(string)) % variables
-        return label
+        return label(string)
 
     gettext.labels = labels  # type: ignore[attr-defined]  # read by FastCallContext.label, which skips the call
+    gettext.label = label  # type: ignore[attr-defined]
 
     counts: dict[tuple[str, str, int], Markup] = {}
 
@@ -192,6 +197,25 @@ class SitePlan:
             data = filled
         return path, data
 
+    def prepare(self, indices: Sequence[int]) -> None:
+        """Render the notes of the lead pages among ``indices`` in one run, before the pages ask for them.
+
+        The built-in lead page asks for ``notes(lead.body)`` (memoised by ``render_notes``). Markdown rendered in
+        a run of a hundred notes costs a lead page ~15 % less cpu than the same notes rendered between the
+        templates, one per page (10k corpus: 265-308 -> 230-246 us per page): the cpu's caches hold one kind of
+        work at a time. A pipeline's own lead.html may show no notes: then nothing is rendered ahead.
+        """
+        if not any(self.pages[index][1] == "lead.html" for index in indices) or not _builtin(self.env.get_template("lead.html")):
+            return
+        for index in indices:
+            _, template, extra = self.pages[index]
+            if template == "lead.html":
+                render_notes(extra["lead"].body)
+
+
+def _builtin(template: jinja2.Template) -> bool:
+    return template.filename is not None and Path(template.filename).resolve().is_relative_to(builtin_templates().resolve())
+
 
 def plan_site(
     project: Project, figures: Figures, warnings: Iterable[Problem], scope: Scope | None = None, fragments: Fragments | None = None,
@@ -214,13 +238,18 @@ def plan_site(
     def company_url(name: str) -> str:
         return f"companies/{slugs[name]}.html"
 
+    context: dict[str, Any] = {"project": project, "config": config, "figures": figures, "warnings": list(warnings), "scope": scope}
+
+    def rows_variables(root: str) -> dict[str, Any]:  # what a rows template sees: the build's values and the page's depth
+        return {**context, "root": root, "link": _page_link(root)}
+
     _set_globals(env, dict(
         page_url=page_url, owner_url=owner_url, company_url=company_url,
         edit_url=lambda lead: edit_url(config.edit_url, lead),
         member=members.get, stage=lambda stage_id: stages.get(stage_id) if isinstance(stage_id, str) else None,
-        lead_at=leads_by_path.get, fragment=_remembered_fragments(), rows_of=rows_renderer(fragments), kept=fragments,
+        lead_at=leads_by_path.get, fragment=_remembered_fragments(), rows_of=rows_renderer(env, rows_variables, fragments),
+        kept=fragments,
     ))
-    context: dict[str, Any] = {"project": project, "config": config, "figures": figures, "warnings": list(warnings), "scope": scope}
     if fragments is not None:
         fragments.follow_links(slugs)
     pages: list[tuple[str, str, Mapping[str, Any]]] = [
@@ -265,7 +294,7 @@ def _table_pages(
     rows = views.sorted_leads(figures.leads, config, fragments)
     stage_order = views.stage_order(config)
     sources, tags = views.values_of(figures.leads, "source", "tags", fragments=fragments)
-    menus = {"sources": sources, "tags": tags, "stage_order": stage_order}
+    menus = {"sources": sources, "tags": tags}
     pages = views.table_pages(len(rows))
     found: list[tuple[str, str, Mapping[str, Any]]] = [
         (page.path, "leads.html", {"table_page": page, "rows": rows[page.start:page.end], **menus}) for page in pages
@@ -290,11 +319,18 @@ def data_files(plan: SitePlan, fragments: Fragments | None = None) -> dict[str, 
     files: dict[str, Iterable[bytes]] = {}
     extra = {"scope": scope.to_data() if scope else None}
     files["data.json"] = datajson.pieces(project, figures, warnings, page_url, extra, fragments)
-    files["lead.schema.json"] = [schema.lead_schema_json(config)]
+    files["lead.schema.json"] = [_per_config(fragments, "lead.schema.json", config, lambda: schema.lead_schema_json(config))]
     files["leads.csv"] = exports.leads_csv_pieces(config, figures, fragments)
     files["followups.ics"] = exports.followups_ics_pieces(config, figures, page_url, fragments)
-    files.update((path, [data]) for path, data in _assets(Path(project.root)).items())
+    assets = _per_config(fragments, "assets", config, lambda: _assets(Path(project.root)))
+    files.update((path, [data]) for path, data in assets.items())
     return files
+
+
+def _per_config(fragments: Fragments | None, kind: str, config: Config, make: Callable[[], Any]) -> Any:
+    """``make()``; the dev server's ``fragments`` keep it while the config stays (they start afresh when the config
+    or a template, assets included, changes)."""
+    return make() if fragments is None else fragments.get(kind, (config,), None, make)
 
 
 def render_site(project: Project, figures: Figures, warnings: Iterable[Problem], scope: Scope | None = None) -> dict[str, bytes]:

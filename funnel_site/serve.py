@@ -222,6 +222,7 @@ def rebuild(session: DevSession, reloads: Reloads, say: Callable[[str], None], s
     outcome = step()
     reloads.publish(outcome)
     report(outcome, time.perf_counter() - started, say)
+    session.release()
     gc.collect(1)  # the rebuild's garbage, while the browser reloads rather than during the next rebuild
 
 

@@ -18,10 +18,12 @@ answers only where it can prove libyaml reads them the same way (see the note ab
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, NamedTuple
+from operator import itemgetter
+from typing import Any, Callable, NamedTuple, Sequence
 
 import yaml
 from yaml.composer import ComposerError
@@ -113,7 +115,8 @@ class _Frame:
 def parse_yaml(text: str, line_offset: int = 0) -> tuple[Any, dict[str, int]]:
     """Parse one YAML document; return the data and a map of key path -> 1-based file line.
 
-    Key paths look like ``stage``, ``contact.email``, ``history[1].date``.
+    Key paths look like ``stage``, ``contact.email``, ``history[1].date``. Keys and key paths are
+    interned: every lead repeats them, and one copy per process is what a lead's memory is made of.
     Raises ``YamlError`` for syntax errors, aliases, explicit tags, deep nesting
     and duplicate keys. An impossible date such as 2026-02-30 stays a string.
     """
@@ -187,7 +190,7 @@ def _child_path(parent: _Frame, lines: dict[str, int], event: Any, offset: int) 
     if isinstance(parent.value, list):
         path = f"{parent.path}[{len(parent.value)}]"
         if not parent.in_key:
-            lines[path] = event.start_mark.line + 1 + offset
+            lines[sys.intern(path)] = event.start_mark.line + 1 + offset
         return path
     key = parent.key
     return f"{parent.path}.{key}" if parent.path else str(key)
@@ -215,9 +218,10 @@ def _place(stack: list[_Frame], lines: dict[str, int], errors: list, index: int,
             errors.append((parent.round, index, ConstructorError(None, None, message, start)))
             parent.key = None
         else:
+            parent.key = sys.intern(value)  # see parse_yaml: one copy of each key per process
             parent.first_line[value] = start.line + 1 + offset
             if not parent.in_key:
-                lines[f"{parent.path}.{value}" if parent.path else value] = start.line + 1 + offset
+                lines[sys.intern(f"{parent.path}.{value}" if parent.path else value)] = start.line + 1 + offset
         return root
     if parent.key is not None:
         parent.value[parent.key] = value
@@ -249,13 +253,17 @@ _HINTS = {
 
 
 # The fast path: front matter nearly always has one shape -- `key: value` lines, nested mappings,
-# `- key: value` lists and one-line `[a, b]` lists -- which a line-by-line reader takes in a fifth of
-# the time libyaml's event stream costs in Python: what a line says apart from where it stands is
-# worked out once per distinct line, and front matters repeat most of theirs (owners, stages, dates,
-# flags, history entries). It accepts only what it can prove libyaml reads the same way, and hands
-# everything else (comments, multi-line or special scalars, any error) to the event loop above, so
-# data, line map and every message stay the same (tests/test_strict_yaml.py compares both paths on
-# the corpus and on random mutations).
+# `- key: value` lists and one-line `[a, b]` lists -- which a line-by-line reader takes in a fraction of
+# the time libyaml's event stream costs in Python. It accepts only what it can prove libyaml reads the
+# same way, and hands everything else (comments, multi-line or special scalars, any error) to the event
+# loop above, so data, line map and every message stay the same (tests/test_strict_yaml.py compares
+# both paths on the corpus and on random mutations).
+#
+# Front matters repeat themselves twice over, and the reader is paid for once per repetition: what a
+# line says is worked out once per distinct line (its form -- indentation, key, kind -- and its value),
+# and how a document's lines nest is worked out once per distinct sequence of forms, the document's
+# outline (leads written from one template share a few outlines). The outline's plan holds the line map
+# and builds the data from the lines' values in a few C calls.
 
 # Characters libyaml reads as printable and not as a line break; anything else goes the long way.
 _UNUSUAL = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
@@ -264,27 +272,113 @@ _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _FLOW_UNSAFE = frozenset("[]{}#:'\"")  # commas separate the items
 _COMMON_DEPTH = 10
 _NOT_COMMON = object()
+_BLANK = object()
+_SCALAR, _NESTED, _FLOW = object(), object(), object()  # `key: value`, `key:` (value on the next lines), `key: [a, b]`
+
+
+# What one line says apart from where it stands and what its value is: (indent, item -- it starts with
+# `- `, column -- where the key starts: indent or, in an item, after the `- `, key -- None for an item
+# that is a scalar, kind -- _SCALAR, _NESTED or _FLOW, size -- a flow list's number of values, which the
+# line map names one by one, otherwise 0). A plain tuple: a named one takes eight times as long to make.
+_Form = tuple[int, bool, int, "str | None", object, int]
+
+
+class _Slot(NamedTuple):
+    """In a plan's outline of the data: the value of the document's line ``index``."""
+
+    index: int
+    flow: bool  # a flow list: each document gets its own list of the values
+
+
+Build = Callable[[Sequence[Any]], Any]
+
+
+class _Plan(NamedTuple):
+    """What documents of one outline read as: their data, built from the lines' values, and their line map."""
+
+    build: Build
+    lines: dict[str, int]
+
+
+# Forms are numbered (a document's outline is the tuple of its lines' numbers, quick to look up). A full
+# table is emptied (a small table is quicker to use than a full one, and what repeats is back soon): the
+# lines' alone -- there are many more distinct lines than forms or outlines --, or all of them when the
+# forms or plans are full, as the numbers of forms start afresh.
+_FORM_NUMBERS: dict[_Form | object, int] = {}  # _Form, _BLANK or _NOT_COMMON -> number
+_FORMS: list[_Form | object] = []  # number -> _Form, _BLANK or _NOT_COMMON
+_LINE_FORMS: dict[str, int] = {}  # line -> form number
+_LINE_VALUES: dict[str, Any] = {}  # line -> value
+_PLANS: dict[tuple[int, tuple[int, ...]], _Plan | None] = {}  # (line offset, outline) -> plan, None: not common
+_LINES_MAX = 1 << 16
+_FORMS_MAX = _PLANS_MAX = 1 << 12
+
+
+def _forget_lines() -> None:
+    """Empty the tables of lines, forms and plans (the numbers of forms start afresh)."""
+    for table in (_FORM_NUMBERS, _FORMS, _LINE_FORMS, _LINE_VALUES, _PLANS):
+        table.clear()
+    for form in (_BLANK, _NOT_COMMON):
+        _FORM_NUMBERS[form] = len(_FORMS)
+        _FORMS.append(form)
+
+
+_forget_lines()
+_NOT_COMMON_NUMBER = _FORM_NUMBERS[_NOT_COMMON]
 
 
 def parse_common(text: str, line_offset: int = 0) -> tuple[dict[str, Any], dict[str, int]] | None:
     """``parse_yaml``'s result for a document of the common shape; None for anything else."""
-    if _UNUSUAL.search(text):
+    if len(_FORMS) >= _FORMS_MAX or len(_PLANS) >= _PLANS_MAX:
+        _forget_lines()  # before the document's lines are numbered, never in the middle
+    elif len(_LINE_FORMS) >= _LINES_MAX:
+        _LINE_FORMS.clear()
+        _LINE_VALUES.clear()
+    lines = text.split("\n")
+    forms = tuple(map(_LINE_FORMS.get, lines))
+    if None in forms:
+        for line in lines:
+            if line not in _LINE_FORMS:
+                _remember_line(line)
+        forms = tuple(map(_LINE_FORMS.__getitem__, lines))
+    if _NOT_COMMON_NUMBER in forms:
         return None
+    outline = (line_offset, forms)
+    plan = _PLANS[outline] if outline in _PLANS else _remember_plan(outline)
+    return None if plan is None else (plan.build(tuple(map(_LINE_VALUES.__getitem__, lines))), dict(plan.lines))
+
+
+def _remember_line(line: str) -> None:
+    """Keep the form number and value of a line for the front matters with the same line."""
+    form, value = _read_line(line)
+    number = _FORM_NUMBERS.get(form)
+    if number is None:
+        number = _FORM_NUMBERS[form] = len(_FORMS)
+        _FORMS.append(form)
+    _LINE_FORMS[line] = number
+    _LINE_VALUES[line] = value  # immutable, like every value in it (see _RESOLVED): sharing is safe
+
+
+def _remember_plan(outline: tuple[int, tuple[int, ...]]) -> _Plan | None:
+    """The plan of an outline (None where this path does not answer), kept for the next documents of it."""
+    line_offset, forms = outline
+    template = _nest([_FORMS[number] for number in forms], line_offset)
+    plan = None if template is None else _Plan(_builder(template[0]), template[1])
+    _PLANS[outline] = plan
+    return plan
+
+
+def _nest(forms: list[Any], line_offset: int) -> tuple[dict[str, Any], dict[str, int]] | None:
+    """The outline of a document's data, with a _Slot for each line's value, and its line map; None
+    where this path does not answer."""
     root: dict[str, Any] = {}
     lines: dict[str, int] = {}
     stack: list[tuple[int, dict | list, str]] = [(0, root, "")]  # (indent, container, key path)
     pending: tuple[dict, str, str, int] | None = None  # a `key:` whose value starts on a later line
-    number = line_offset
-    for line in text.split("\n"):
-        number += 1
-        shape = _SHAPES.get(line)
-        if shape is None:
-            shape = _remember_shape(line)
-        if shape is _BLANK:
+    for index, form in enumerate(forms):
+        if form is _BLANK:
             continue
-        if shape is _NOT_COMMON:
-            return None
-        indent, item, column, key, kind, value = shape
+        number = line_offset + index + 1
+        indent, item, column, key, kind, size = form
         if pending is not None:
             container, pending_key, path, parent_indent = pending
             pending = None
@@ -303,9 +397,9 @@ def parse_common(text: str, line_offset: int = 0) -> tuple[dict[str, Any], dict[
             if type(container) is not list:
                 return None
             path = f"{path}[{len(container)}]"
-            lines[path] = number
+            lines[sys.intern(path)] = number
             if key is None:
-                container.append(value)
+                container.append(_Slot(index, False))
                 continue
             if len(stack) >= _COMMON_DEPTH:
                 return None
@@ -322,52 +416,56 @@ def parse_common(text: str, line_offset: int = 0) -> tuple[dict[str, Any], dict[
         if key in container:
             return None  # a duplicate key: the long way reports it
         path = f"{path}.{key}" if path else key
-        lines[path] = number
+        lines[sys.intern(path)] = number
         if kind is _NESTED:
             container[key] = None
             pending = (container, key, path, column)
-        elif kind is _FLOW:
-            container[key] = list(value)
-            for index in range(len(value)):
-                lines[f"{path}[{index}]"] = number
         else:
-            container[key] = value
+            container[key] = _Slot(index, kind is _FLOW)
+            for position in range(size):
+                lines[sys.intern(f"{path}[{position}]")] = number
     return (root, lines) if root else None
 
 
-_SCALAR, _NESTED, _FLOW = object(), object(), object()  # `key: value`, `key:` (value on the next lines), `key: [a, b]`
-_BLANK = object()
+def _builder(outline: Any) -> Build:
+    """A function of the lines' values that builds the data ``outline`` stands for, with new containers each time.
+
+    A mapping takes all its scalars in one ``zip`` and then only its containers one by one."""
+    if outline is None:  # a `key:` with nothing below it
+        return lambda values: None
+    if type(outline) is _Slot:
+        index = outline.index
+        return (lambda values: list(values[index])) if outline.flow else itemgetter(index)
+    if type(outline) is list:
+        parts = [_builder(child) for child in outline]
+        return lambda values: [part(values) for part in parts]
+    keys = tuple(outline)
+    scalars = [child.index if _is_scalar(child) else 0 for child in outline.values()]
+    containers = [(key, _builder(child)) for key, child in outline.items() if not _is_scalar(child)]
+    if not containers:
+        return lambda values: dict(zip(keys, map(values.__getitem__, scalars)))
+
+    def build(values: Sequence[Any]) -> dict[str, Any]:
+        data = dict(zip(keys, map(values.__getitem__, scalars)))  # a container's place taken by line 0's value
+        for key, part in containers:
+            data[key] = part(values)
+        return data
+
+    return build
 
 
-class _Shape(NamedTuple):
-    """What one line says, apart from where it stands."""
-
-    indent: int
-    item: bool  # starts with `- `
-    column: int  # where the key starts: ``indent`` or, in an item, after the `- `
-    key: str | None  # None for an item that is a scalar
-    kind: object  # _SCALAR, _NESTED or _FLOW
-    value: Any  # the scalar, or the flow list's values as a tuple (each document gets its own list)
+def _is_scalar(outline: Any) -> bool:
+    return type(outline) is _Slot and not outline.flow
 
 
-_SHAPES: dict[str, Any] = {}  # line -> _Shape, _BLANK or _NOT_COMMON
-_SHAPES_MAX = 1 << 16
-
-
-def _remember_shape(line: str) -> Any:
-    """``_shape(line)``, kept for the next front matter with the same line."""
-    shape = _shape(line)
-    if len(_SHAPES) >= _SHAPES_MAX:
-        _SHAPES.clear()  # a small table is quicker to look up than one kept full, and the lines that repeat are back soon
-    _SHAPES[line] = shape  # immutable, like every value in it (see _RESOLVED): sharing is safe
-    return shape
-
-
-def _shape(line: str) -> Any:
-    """The _Shape of a line, _BLANK, or _NOT_COMMON for a line this path does not read."""
+def _read_line(line: str) -> tuple[_Form | object, Any]:
+    """The _Form of a line and its value (the scalar, or the flow list's values as a tuple); _BLANK or
+    _NOT_COMMON (for a line this path does not read) and None."""
+    if _UNUSUAL.search(line):
+        return _NOT_COMMON, None
     body = line.lstrip(" ")
     if not body:
-        return _BLANK
+        return _BLANK, None
     indent = column = len(line) - len(body)
     item = body.startswith("- ")
     if item:
@@ -376,19 +474,19 @@ def _shape(line: str) -> Any:
     entry = _ENTRY.match(body)
     if entry is None:
         if not item:
-            return _NOT_COMMON
+            return _NOT_COMMON, None
         value = _common_scalar(body.rstrip(" "))
-        return _NOT_COMMON if value is _NOT_COMMON else _Shape(indent, True, column, None, _SCALAR, value)
-    key, rest = entry.group(1), (entry.group(2) or "").rstrip(" ")
+        return (_NOT_COMMON, None) if value is _NOT_COMMON else ((indent, True, column, None, _SCALAR, 0), value)
+    key, rest = sys.intern(entry.group(1)), (entry.group(2) or "").rstrip(" ")
     if type(_resolve_common(key)) is not str:
-        return _NOT_COMMON  # a non-text key: the long way reports it
+        return _NOT_COMMON, None  # a non-text key: the long way reports it
     if not rest:
-        return _Shape(indent, item, column, key, _NESTED, None)
+        return (indent, item, column, key, _NESTED, 0), None
     if rest[0] == "[":
         values = _flow_list(rest)
-        return _NOT_COMMON if values is None else _Shape(indent, item, column, key, _FLOW, tuple(values))
+        return (_NOT_COMMON, None) if values is None else ((indent, item, column, key, _FLOW, len(values)), tuple(values))
     value = _common_scalar(rest)
-    return _NOT_COMMON if value is _NOT_COMMON else _Shape(indent, item, column, key, _SCALAR, value)
+    return (_NOT_COMMON, None) if value is _NOT_COMMON else ((indent, item, column, key, _SCALAR, 0), value)
 
 
 def _common_scalar(text: str) -> Any:
@@ -411,6 +509,8 @@ _RESOLVED_MAX = 1 << 16
 
 
 def _resolve_common(text: str) -> Any:
+    if text[0] not in _RESOLVERS:
+        return text  # names, e-mail addresses, titles: no pattern reads them, and they seldom repeat
     value = _RESOLVED.get(text, _NOT_COMMON)
     if value is not _NOT_COMMON:
         return value

@@ -95,6 +95,9 @@ def _filters(f: LeadFigures) -> list[Any]:
 
 
 class _Cells:
+    """The cells of a lead's row. The cells of an owner, stage, status or company are the same in every row
+    that shows it, so each is made once per script (shared lists: JSON writes them alike)."""
+
     def __init__(self, env: jinja2.Environment, stage_order: Mapping[str, int], currency: str, labels: Mapping[str, str]) -> None:
         self.money: Callable[..., str] = env.filters["money"]
         self.percent: Callable[..., str] = env.filters["percent"]
@@ -104,20 +107,21 @@ class _Cells:
         self.currency = currency
         self.stage_order = stage_order
         self.labels = {key: Markup(text).unescape() for key, text in labels.items()}  # texts, not markup
+        self.owners: dict[str, list[Any]] = {}
+        self.stages: dict[str | None, list[Any]] = {}
+        self.statuses: dict[str, list[Any]] = {}
+        self.companies: dict[str | None, list[Any]] = {}
 
     def __call__(self, f: LeadFigures) -> list[list[Any]]:
         lead = f.lead
         active, open_ = lead.status == "active", lead.status in OPEN
         when = lead.closed_on or lead.expected_close
-        member = self.member(lead.owner)
-        owner_name = member.name if member else lead.owner
-        stage = self.stage(lead.stage)
         return [
             [lead.title, ["a", _href(self.page_url(lead)), lead.title], *self._badges(f)],
-            [lead.company or "", ["a", _href(self.company_url(lead.company)), lead.company] if lead.company else "–"],
-            [lead.status, ["span", f"badge status-{lead.status}", self.labels.get(lead.status, lead.status)]],
-            [self.stage_order.get(lead.stage or "", -1), stage.name if stage else (lead.stage or "–")],
-            [owner_name, ["a", _href(self.owner_url(member.id)), member.name] if member else lead.owner],
+            self.companies.get(lead.company) or self._company(lead.company),
+            self.statuses.get(lead.status) or self._status(lead.status),
+            self.stages.get(lead.stage) or self._stage(lead.stage),
+            self.owners.get(lead.owner) or self._owner(lead.owner),
             [_number(f.value), self.money(f.value, self.currency, False)],
             [_number(f.probability), self.percent(f.probability)],
             [_number(f.weighted) if active else -1, self.money(f.weighted, self.currency, False) if active else "–"],
@@ -126,6 +130,24 @@ class _Cells:
             [lead.source or "", lead.source or "–"],
             [" ".join(lead.tags), *[node for tag in lead.tags for node in (["span", "tag", tag], " ")]],
         ]
+
+    def _company(self, company: str | None) -> list[Any]:
+        cell = self.companies[company] = [company or "", ["a", _href(self.company_url(company)), company] if company else "–"]
+        return cell
+
+    def _status(self, status: str) -> list[Any]:
+        cell = self.statuses[status] = [status, ["span", f"badge status-{status}", self.labels.get(status, status)]]
+        return cell
+
+    def _stage(self, stage_id: str | None) -> list[Any]:
+        stage = self.stage(stage_id)
+        cell = self.stages[stage_id] = [self.stage_order.get(stage_id or "", -1), stage.name if stage else (stage_id or "–")]
+        return cell
+
+    def _owner(self, owner: str) -> list[Any]:
+        member = self.member(owner)
+        cell = self.owners[owner] = [member.name if member else owner, ["a", _href(self.owner_url(member.id)), member.name] if member else owner]
+        return cell
 
     def _badges(self, f: LeadFigures) -> list[Node]:
         found: list[Node] = []

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from conftest import lead, write_project
+from funnel_site.build import sync_site
 from funnel_site.devsession import DevSession
 
 
@@ -165,3 +169,32 @@ def test_resolved_case_collision_no_longer_blocks(tmp_path: Path) -> None:
     assert [p.path for p in dev.full_build().problems] == ["leads/a.md"]
     (root / "leads" / "A.md").unlink()
     assert dev.apply({root / "leads" / "A.md"}).ok
+
+
+def _deleted_files_open(out: Path) -> list[str]:
+    """The files under ``out`` this process holds open though they were replaced (Linux: /proc)."""
+    links = (os.readlink(fd) for fd in Path("/proc/self/fd").iterdir() if fd.is_symlink())
+    return sorted(Path(link.removesuffix(" (deleted)")).name for link in links if link.startswith(str(out)) and link.endswith(" (deleted)"))
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_files_written_over_are_let_go_once_released(tmp_path: Path) -> None:
+    """The old data.json is freed after the browser was told (``sync_site``'s ``superseded``), not during the edit."""
+    dev = session(tmp_path)
+    (dev.root / "leads" / "a.md").write_text(acme("Alpha", 150))
+    assert dev.apply({dev.root / "leads" / "a.md"}).ok
+    held = _deleted_files_open(tmp_path / "out")
+    assert "data.json" in held and "a.html" in held and "b.html" not in held
+    dev.release()
+    assert _deleted_files_open(tmp_path / "out") == []
+
+
+def test_sync_site_hands_over_the_files_it_writes_over(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert sync_site({"a.txt": b"one", "b.txt": b"same"}, out, {}) == (2, 0)
+    held: list[int] = []
+    files = {"a.txt": b"two", "b.txt": b"same", "c.txt": b"new"}
+    assert sync_site(files, out, {"a.txt": b"one", "b.txt": b"same"}, superseded=held) == (2, 0)
+    assert len(held) == 1 and os.pread(held[0], 10, 0) == b"one"
+    assert [(out / name).read_bytes() for name in files] == list(files.values())
+    os.close(held[0])

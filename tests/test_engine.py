@@ -205,4 +205,55 @@ def test_the_builds_gettext_keeps_its_labels(tmp_path: Path) -> None:
     env = make_environment(tmp_path, "de_DE")
     template = env.from_string('{{ _("Facts") }} {{ _("Facts") }}{% autoescape false %} {{ _("Notes") }}{% endautoescape %}')
     assert template.render() == "Eckdaten Eckdaten Notizen"
-    assert env.globals["_"].labels == {"Facts": Markup("Eckdaten")}
+    assert env.globals["_"].labels["Facts"] == Markup("Eckdaten")
+    assert env.globals["_"].label("Value") == Markup("Wert")
+
+
+def test_a_printed_label_is_compiled_in_as_its_text(tmp_path: Path) -> None:
+    env = make_environment(tmp_path, "de_DE")
+    source = '<b>{{ _("Facts") }}</b>{{ gettext("Notes") }}{{ _("n %(x)s", x=1) }}{% autoescape false %}{{ _("Facts") }}{% endautoescape %}'
+    code = env.compile(source, raw=True)
+    assert "'Eckdaten' if l_0__ is fixed_gettext else" in code and "'Notizen' if l_0_gettext is fixed_gettext else" in code
+    assert code.count(" is fixed_gettext else") == 2  # not the message with a variable, nor where autoescaping is off
+    assert env.from_string(source).render() == "<b>Eckdaten</b>Notizen" + "n 1" + "Eckdaten"
+    with pytest.raises(KeyError):  # a placeholder without its value fails where the label is printed, as before
+        env.from_string('{{ _("n %(x)s") }}').render()
+
+
+def test_a_page_whose_gettext_is_another_calls_it(tmp_path: Path) -> None:
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "frame.html").write_text('{{ _("Facts") }}|{% block content %}{% endblock %}')
+    (tmp_path / "templates" / "page.html").write_text('{% extends "frame.html" %}{% set _ = upper %}{% block content %}{{ _("Facts") }}{% endblock %}')
+    env = make_environment(tmp_path, "de_DE")
+    assert env.from_string('{{ _("Facts") }}').render(_=str.upper) == "FACTS"
+    assert env.from_string('{% set _ = upper %}{{ _("Facts") }}').render(upper=str.upper) == "FACTS"
+    assert env.from_string('{% macro m(_) %}{{ _("Facts") }}{% endmacro %}{{ m(upper) }}').render(upper=str.upper) == "FACTS"
+    assert env.get_template("page.html").render(upper=str.upper) == "FACTS|FACTS"  # the child's ``_`` reaches its parent
+    with pytest.raises(jinja2.UndefinedError):
+        env.from_string('{{ _("Facts") }}').render(_=jinja2.StrictUndefined(name="_"))
+
+
+def test_a_template_compiled_for_another_catalog_prints_this_ones(tmp_path: Path) -> None:
+    german, english = make_environment(tmp_path, "de_DE"), make_environment(tmp_path, "en_US")
+    code = german.compile('{{ _("Facts") }}')
+    assert english.template_class.from_code(english, code, english.make_globals(None)).render() == "Facts"
+    assert german.template_class.from_code(german, code, german.make_globals(None)).render() == "Eckdaten"
+
+
+def test_the_lead_pages_share_one_module_of_macros_and_make_none_of_their_own() -> None:
+    from datetime import date
+
+    from funnel_site.build import check
+    from funnel_site.render import plan_site
+
+    checked = check(Path(__file__).parent / "data" / "sample", date(2026, 11, 22), None, 1)
+    plan = plan_site(checked.project, checked.figures, checked.problems, checked.scope)
+    leads = [index for index, (_, template, _) in enumerate(plan.pages) if template == "lead.html"]
+    for index in leads:
+        plan.render(index)
+    macros = plan.env.get_template("macros.html")
+    depths = {path.count("/") for path, template, _ in plan.pages if template == "lead.html"}
+    assert len(leads) > len(depths) and [module is not None for _, module in macros.shared_modules.values()] == [True] * len(depths)
+    assert {"field_value", "contact_value"} <= macros.macro_reads.keys()
+    source = plan.env.loader.get_source(plan.env, "lead.html")[0]
+    assert "Macro(" not in plan.env.compile(source, "lead.html", raw=True)  # a macro of the page itself is made on every page

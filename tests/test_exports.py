@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Callable
@@ -143,6 +144,30 @@ def test_csv_is_deterministic(make_project) -> None:
     config, figures = build(make_project, SMALL)
     again = load_project(make_project(SMALL))
     assert leads_csv(config, figures) == leads_csv(again.config, compute(again, TODAY))
+
+
+def test_csv_rows_are_written_as_the_csv_module_writes_them(make_project) -> None:
+    """The rows are written without ``csv.writer`` (it takes twice as long): reading each row back and writing its
+    cells with the writer gives the very same text, quotes, separators and line breaks in any text included."""
+    pieces = ["a", "ä", " ", ";", ",", '"', "\n", "\r", "\r\n", "\t", "'", "=", "-", "@", "\0", "€", "\u2028", "\\"]
+    rnd = random.Random(8)
+    for config_text in (BASE_CONFIG, GERMAN_CONFIG):
+        config, figures = build(make_project, SMALL, config_text)
+        acme = figures.leads[0]
+        for _ in range(300):
+            texts = ["".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 5))) for _ in range(7)]
+            contact = {"name": texts[4], "email": texts[5], "phone": texts[6]}
+            changed = replace(acme, lead=replace(
+                acme.lead, title=texts[0], company=texts[1], next_step=texts[2], tags=(texts[3], texts[0]), contacts=(contact,),
+            ))
+            data = leads_csv(config, replace(figures, leads=(changed,))).decode("utf-8-sig")
+            delimiter = ";" if data.startswith("id;") else ","
+            out = io.StringIO()
+            writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+            writer.writerows(csv.reader(io.StringIO(data, newline=""), delimiter=delimiter))
+            assert out.getvalue() == data
+            row = csv_rows(data.encode("utf-8"))[0]
+            assert (row["title"], row["contact_phone"]) == (neutralise_formula(texts[0]), neutralise_formula(texts[6]))
 
 
 # --- followups.ics -----------------------------------------------------------------------------------------
@@ -331,3 +356,4 @@ def test_ics_without_follow_ups_is_an_empty_calendar(make_project) -> None:
         b"METHOD:PUBLISH\r\nX-WR-CALNAME:Testpipeline\r\nEND:VCALENDAR\r\n"
     )
     assert icalendar.Calendar.from_ical(ics).walk("VEVENT") == []
+

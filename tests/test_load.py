@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import sys
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -530,3 +531,17 @@ def test_symlinks_out_of_the_pipeline_are_refused(make_project, tmp_path: Path) 
         "leads/secret.md:1: file: symlink points outside the pipeline directory",
     ]
     assert sorted(lead.id for lead in project.leads) == ["alias", "inside"]
+
+
+@pytest.mark.parametrize("comment", ["", "# a comment takes the event loop\n"])
+def test_a_parsed_lead_shares_its_names_with_every_other_lead_of_the_process(comment: str) -> None:
+    """What load.shared_strings does for unpickled leads, the parser does as it goes: one copy per process of
+    each key, key path and owner (a new string per lead would add up to hundreds of MB at 100k leads)."""
+    front_matter = ACTIVE + comment + "contact:\n  name: Ann\nqualification:\n  budget: true\nhistory:\n  - date: 2026-01-02\n    stage: offer\n"
+    first, second = (parse(front_matter.replace("Acme", title))[0] for title in ("Acme", "Beta"))
+    assert first is not None and second is not None
+    keys = [*first.lines, *first.contacts[0], *first.qualification]
+    assert keys == ["title", "owner", "stage", "value", "expected_close", "contact", "contact.name", "qualification",
+                    "qualification.budget", "history", "history[0]", "history[0].date", "history[0].stage", "name", "budget"]
+    assert all(key is other for key, other in zip(keys, [*second.lines, *second.contacts[0], *second.qualification]))
+    assert first.owner is second.owner is sys.intern("anna")

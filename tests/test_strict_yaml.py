@@ -13,6 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 import strict_yaml_reference as reference  # noqa: E402
 
+from funnel_site import strict_yaml  # noqa: E402
 from funnel_site.strict_yaml import YamlError, parse_common, parse_events, parse_yaml  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -183,3 +184,29 @@ def test_a_line_read_before_means_the_same_wherever_it_stands_and_nothing_is_sha
     assert _exact(second) == _exact({"x": 1, "tags": ["a", "b"], "notes": {"h": [{"date": date(2026, 1, 1)}]}})
     assert list(lines.items()) == [
         ("x", 2), ("tags", 3), ("tags[0]", 3), ("tags[1]", 3), ("notes", 4), ("notes.h", 5), ("notes.h[0]", 6), ("notes.h[0].date", 6)]
+
+
+def test_documents_of_one_outline_share_its_plan_but_never_their_containers() -> None:
+    outline = "title: {}\ntags: [{}, b]\ncontact:\n  name: {}\nhistory:\n  - date: 2026-01-0{}\n    stage: offer\n"
+    first, _ = parse_common(outline.format("A", "a", "Ann", 1), 1)
+    plans = len(strict_yaml._PLANS)
+    second, lines = parse_common(outline.format("B", "c", "Bob", 2), 1)
+    assert len(strict_yaml._PLANS) == plans  # the same outline: its plan is reused, not worked out again
+    assert _exact(second) == _exact({"title": "B", "tags": ["c", "b"], "contact": {"name": "Bob"},
+                                     "history": [{"date": date(2026, 1, 2), "stage": "offer"}]})
+    assert first["tags"] is not second["tags"] and first["history"][0] is not second["history"][0]
+    assert list(lines.items()) == [("title", 2), ("tags", 3), ("tags[0]", 3), ("tags[1]", 3), ("contact", 4),
+                                   ("contact.name", 5), ("history", 6), ("history[0]", 7), ("history[0].date", 7), ("history[0].stage", 8)]
+    assert lines is not parse_common(outline.format("B", "c", "Bob", 2), 1)[1]  # each document its own line map
+
+
+def test_the_fast_path_answers_the_same_when_its_tables_are_emptied_between_documents(monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = [text for text in _front_matters()[:60] if "#" not in text] + [COMMON]
+    for table, size in [("_LINES_MAX", 40), ("_PLANS_MAX", 3), ("_FORMS_MAX", 12)]:
+        monkeypatch.setattr(strict_yaml, table, size)
+        strict_yaml._forget_lines()
+        answers = [(_common(text), text) for text in texts]
+        assert [text for answer, text in answers if answer not in (None, _events(text))] == []
+        assert sum(answer is not None for answer, _ in answers) > 40
+        monkeypatch.undo()
+    strict_yaml._forget_lines()

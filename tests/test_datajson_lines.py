@@ -1,0 +1,70 @@
+"""data.json's compact lines are written without the C encoder: the same text as ``json.dumps`` writes."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from conftest import lead, write_project
+from funnel_site.build import check
+from funnel_site.datajson import Number, one_line, pieces
+from funnel_site.render import page_url
+
+TEXTS = ["", "a", "ä", '"', "\\", "\n", "\x00", "\x1f", "\x7f", "\u2028", "\ue000", "\ue003", "€", "😀", "/", "'"]
+
+
+def _value(rnd: random.Random, depth: int = 0) -> Any:
+    kinds = ["text", "int", "float", "literal"] + (["list", "tuple", "dict"] if depth < 3 else [])
+    kind = rnd.choice(kinds)
+    if kind == "text":
+        return "".join(rnd.choice(TEXTS) for _ in range(rnd.randint(0, 4)))
+    if kind == "int":
+        return rnd.choice([0, -1, 7, 10**20])
+    if kind == "float":
+        return rnd.choice([0.5, -1e300, 1e-7, float("inf"), float("nan")])
+    if kind == "literal":
+        return rnd.choice([True, False, None])
+    if kind == "dict":
+        keys = [_value(rnd, 3) if rnd.random() < 0.2 else _value(rnd, 4) for _ in range(rnd.randint(0, 3))]
+        return {key: _value(rnd, depth + 1) for key in keys if isinstance(key, (str, int, float, bool, type(None)))}
+    items = [_value(rnd, depth + 1) for _ in range(rnd.randint(0, 3))]
+    return items if kind == "list" else tuple(items)
+
+
+def test_one_line_writes_what_json_dumps_writes() -> None:
+    rnd = random.Random(4)
+    for _ in range(3000):
+        value = _value(rnd)
+        assert one_line(value) == json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def test_one_line_writes_numbers_exactly_as_given() -> None:
+    assert one_line({"value": Number("1000.50"), "list": [Number("0.1000"), 2]}) == '{"value": 1000.50, "list": [0.1000, 2]}'
+
+
+def test_a_lead_holding_markers_quotes_and_custom_values_is_written_exactly(tmp_path: Path) -> None:
+    text = 'Müller "&" \\ \ue000 \ue003 \u2028 end'
+    root = write_project(tmp_path / "p", {"leads/a.md": lead(
+        title=json.dumps(text), owner="anna", stage="offer", value="1000.005", expected_close="2026-12-01",
+        tags="[b2b, \"x\\\"y\"]", contact="{name: Jörg, phone: '+49'}", history="[{date: 2026-11-01, stage: offer}]",
+        budget_code="{when: 2026-10-01, rate: 1.50, codes: [1, x]}",
+    )})
+    checked = check(root, date(2026, 11, 22), None, 1)
+    data = b"".join(pieces(checked.project, checked.figures, checked.problems, page_url, {"scope": None})).decode()
+    line = next(line for line in data.split("\n") if line.startswith('    {"id": "a"'))
+    assert line == (
+        '    {"id": "a", "file": "leads/a.md", "page": "leads/a.html", '
+        '"title": "Müller \\"&\\" \\\\ \ue000 \ue003 \u2028 end", "company": null, "status": "active", "stage": "offer", '
+        '"owner": "anna", "value": 1000.01, "original_value": 1000.01, "currency": "EUR", "probability": 0.5000, '
+        '"weighted": 500.00, "expected_close": "2026-12-01", "closed_on": null, "reason": null, "created": null, '
+        '"last_contact": null, "follow_up": null, "follow_up_overdue": false, "stale": true, "age_days": null, '
+        '"days_since_touch": 21, "next_step": null, "source": null, "tags": ["b2b", "x\\"y"], "qualification": {}, '
+        '"qualified": false, "contacts": [{"name": "Jörg", "phone": "+49"}], '
+        '"history": [{"date": "2026-11-01", "stage": "offer"}], '
+        '"custom": {"budget_code": {"when": "2026-10-01", "rate": 1.50, "codes": [1, "x"]}}}'
+    )
+    assert json.loads(data)["leads"][0]["title"] == text
