@@ -137,7 +137,7 @@ class Bench:
         self.hugo = hugo_binary(args.hugo)
         self.rows: list[Row] = []
 
-    def install(self) -> None:
+    def install(self, smallest: str) -> None:
         """Each measured funnel-site as an installation has it: its modules compiled (pip compiles them when it
         installs a wheel; an editable checkout under PYTHONDONTWRITEBYTECODE never is) and the theme's templates
         compiled by a first build (funnel_site/compiled.py). Neither is a cache of the pipeline's."""
@@ -145,8 +145,9 @@ class Bench:
             where = "import funnel_site, os; print(os.path.dirname(funnel_site.__file__))"
             package = subprocess.run([sys.executable, "-P", "-c", where], capture_output=True, text=True, env=tool.env, check=True).stdout.strip()
             subprocess.run([sys.executable, "-m", "compileall", "-q", package], check=True)
+            no_cache = ["--no-cache"] if tool.supports("build", "--no-cache") else []
             with tempfile.TemporaryDirectory() as out:
-                tool.run(*self.build_argv(corpus("1k"), Path(out) / "site", None), *(["--no-cache"] if self.has_cache else []))
+                tool.run(*self.build_argv(corpus(smallest), Path(out) / "site", None), *no_cache)
 
     def build_argv(self, root: Path, out: Path, cache: Path | None) -> list[str]:
         argv = ["build", str(root), "-o", str(out), "--today", self.today]
@@ -293,7 +294,7 @@ def main() -> None:
     if args.no_hugo:
         bench.hugo = None
     print(f"machine: {machine()}", flush=True)
-    bench.install()
+    bench.install(min(sizes, key=SIZES.get))
     bench.measure_help()
     for size in sizes:
         first = len(bench.rows)

@@ -491,7 +491,9 @@ def _write_task(task: Sequence[int]) -> tuple[Problem | None, dict[str, bytes]]:
     except jinja2.TemplateError as error:
         return _template_problem(error, plan.context["project"].root), {}
     finally:
-        digests, writer.digests = writer.digests, {} if writer.digests is not None else None
+        digests = writer.digests
+        if digests is not None:
+            writer.digests = {}  # the next task's: each task sends back only its own
     return None, digests or {}
 
 
@@ -552,9 +554,10 @@ def sync_site(
 
     ``candidates``: the only files that may differ from ``previous`` (the others are known to be the same).
     Each file is replaced atomically, so the server never sends a half-written page.
-    ``superseded`` receives an open descriptor of each file written over, for the caller to close once the
-    browser was told: freeing the old file's blocks is most of replacing it (~13 ms for a 12 MB data.json on
-    ext4), and the file system frees them when the last descriptor closes instead of during the rename.
+    ``superseded`` receives an open descriptor of each large file written over (``HELD_FROM`` bytes, at most
+    ``HELD_FILES`` of them), for the caller to close once the browser was told: freeing a large file's blocks
+    is most of replacing it (~13 ms for a 12 MB data.json on ext4), and the file system frees them when the
+    last descriptor closes instead of during the rename. Not on Windows, where an open file cannot be replaced.
     """
     out.mkdir(parents=True, exist_ok=True)
     written = 0
@@ -565,7 +568,7 @@ def sync_site(
             target.parent.mkdir(parents=True, exist_ok=True)
             staging = target.with_name(f".{target.name}.tmp")
             _create(str(staging), data)
-            if superseded is not None and relative in previous:
+            if superseded is not None and _worth_holding(previous.get(relative), superseded):
                 try:
                     superseded.append(os.open(target, os.O_RDONLY | os.O_CLOEXEC))
                 except OSError:  # removed by hand meanwhile: nothing to hold
@@ -576,3 +579,11 @@ def sync_site(
     for relative in gone:
         (out / relative).unlink(missing_ok=True)
     return written, len(gone)
+
+
+HELD_FROM = 1 << 20  # bytes: the data files and the largest list pages; a lead page is freed at once
+HELD_FILES = 32  # far below any open-files limit (256 on macOS), whatever one rebuild rewrites
+
+
+def _worth_holding(old: bytes | None, held: list[int]) -> bool:
+    return old is not None and len(old) >= HELD_FROM and len(held) < HELD_FILES and os.name != "nt"

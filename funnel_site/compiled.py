@@ -26,47 +26,54 @@ from funnel_site.i18n import catalog_path, language_of
 FOLDER = Path(__file__).resolve().parent / "__pycache__" / "templates"
 
 
-class CompiledTemplates(jinja2.BytecodeCache):
-    """Compiled code by template and salt: in memory, and for the templates under ``builtin`` in ``folder`` too."""
+class _Entries:
+    """What every salted view of one cache shares: compiled code by key, and the keys kept on disk too."""
 
-    def __init__(self, builtin: Path, folder: Path | None = FOLDER) -> None:
-        self.builtin = str(builtin.resolve()) + os.sep
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+        self.on_disk: set[str] = set()
+
+
+class CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled code by template and salt: in memory, and for the templates under ``builtin`` in ``folder`` too.
+
+    An entry's name is ``<template>-<locale>-<code>``: the template (Jinja's key of its name and file), a digest of
+    the locale and its catalog, and a digest of the package's code and Jinja's version.
+    """
+
+    def __init__(self, builtin: Path, folder: Path | None = FOLDER, entries: _Entries | None = None, salt: str = "-") -> None:
+        self.builtin = builtin
         self.folder = folder
-        self.salt = ""
-        self._code: dict[str, bytes] = {}
-        self._on_disk: set[str] = set()
+        self.entries = entries or _Entries()
+        self.salt = salt
 
     def salted(self, locale: str) -> CompiledTemplates:
         """This cache's entries for one way of compiling: the environment's locale and its catalog (a label may be
         compiled in), this package's code, and the Jinja and Python versions (Jinja checks Python's itself)."""
-        catalog = catalog_path(Path(self.builtin), language_of(locale))
         try:
-            messages = catalog.read_bytes()
+            messages = catalog_path(self.builtin, language_of(locale)).read_bytes()
         except OSError:
             messages = b""
-        digest = hashlib.sha256(f"{code_fingerprint()}\0{jinja2.__version__}\0{locale}\0".encode() + messages)
-        salted = CompiledTemplates.__new__(CompiledTemplates)
-        salted.__dict__.update(self.__dict__)  # the same entries (dicts shared), each under another name
-        salted.salt = digest.hexdigest()[:32]
-        return salted
+        locale_tag = hashlib.sha256(locale.encode() + b"\0" + messages).hexdigest()[:16]
+        code_tag = hashlib.sha256(f"{code_fingerprint()}\0{jinja2.__version__}".encode()).hexdigest()[:16]
+        return CompiledTemplates(self.builtin, self.folder, self.entries, f"{locale_tag}-{code_tag}")
 
     def get_cache_key(self, name: str, filename: str | None = None) -> str:
-        key = super().get_cache_key(name, filename)
-        key = f"{key}-{self.salt}"
-        if self.folder is not None and filename is not None and os.path.realpath(filename).startswith(self.builtin):
-            self._on_disk.add(key)
+        key = f"{super().get_cache_key(name, filename)}-{self.salt}"
+        if self.folder is not None and filename is not None and Path(os.path.realpath(filename)).is_relative_to(self.builtin.resolve()):
+            self.entries.on_disk.add(key)
         return key
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        code = self._code.get(bucket.key)
-        if code is None and bucket.key in self._on_disk:
+        code = self.entries.code.get(bucket.key)
+        if code is None and bucket.key in self.entries.on_disk:
             code = self._read(bucket.key)
         if code is not None:
             bucket.bytecode_from_string(code)
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        code = self._code[bucket.key] = bucket.bytecode_to_string()
-        if bucket.key in self._on_disk:
+        code = self.entries.code[bucket.key] = bucket.bytecode_to_string()
+        if bucket.key in self.entries.on_disk:
             self._write(bucket.key, code)
 
     def _read(self, key: str) -> bytes | None:
@@ -77,8 +84,8 @@ class CompiledTemplates(jinja2.BytecodeCache):
             return None
 
     def _write(self, key: str, code: bytes) -> None:
-        """Atomically: builds running at the same time read a whole entry or none. The template's entries of
-        other salts (an earlier version of the package) go: a folder holds one entry per template and locale."""
+        """Atomically: builds running at the same time read a whole entry or none. The template's entries for the
+        same locale made by other code (an earlier version of the package) go: one entry per template and locale."""
         assert self.folder is not None
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -96,9 +103,9 @@ class CompiledTemplates(jinja2.BytecodeCache):
 
     def _remove_stale(self, key: str) -> None:
         assert self.folder is not None
-        template = key.split("-", 1)[0]
+        same_locale = key.rsplit("-", 1)[0] + "-"
         for name in os.listdir(self.folder):
-            if name.startswith(f"{template}-") and name != key and not name.startswith("."):
+            if name.startswith(same_locale) and name != key:
                 try:
                     os.unlink(self.folder / name)
                 except OSError:

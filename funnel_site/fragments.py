@@ -343,5 +343,17 @@ def rows_renderer(
     return rows_of
 
 
+def page_rows_renderer(env: jinja2.Environment) -> Callable[..., Markup]:
+    """``rows_of`` for a pipeline with templates of its own: its rows templates see the calling page's variables, as
+    before rows templates were given only the build's values, and ``root`` may be left out (a page template
+    written for that ``rows_of(template, items)`` keeps working). No rows are kept: serve reuses nothing then."""
+
+    @jinja2.pass_context
+    def rows_of(context: jinja2.runtime.Context, template: str, items: Sequence[Any], root: str | None = None) -> Markup:
+        return Markup(_render_rows(env, template, context.get_all(), items, ""))
+
+    return rows_of
+
+
 def _render_rows(env: jinja2.Environment, template: str, page: Mapping[str, Any], items: Sequence[Any], row_end: str) -> str:
     return env.get_template(template).render({**page, "rows": items, "row_end": row_end})

@@ -22,7 +22,7 @@ from funnel_site.compiled import CompiledTemplates
 from funnel_site.engine import BuildEnvironment
 from funnel_site.figures import Figures, LeadFigures
 from funnel_site.formatting import Formatter
-from funnel_site.fragments import Fragments, rows_renderer
+from funnel_site.fragments import Fragments, page_rows_renderer, rows_renderer
 from funnel_site.i18n import translations
 from funnel_site.model import Config, Lead, Project
 from funnel_site.notes import contact_url, is_web_url, render_notes, safe_url
@@ -243,11 +243,12 @@ def plan_site(
     def rows_variables(root: str) -> dict[str, Any]:  # what a rows template sees: the build's values and the page's depth
         return {**context, "root": root, "link": _page_link(root)}
 
+    own_rows = _renders_own_rows(Path(project.root))
     _set_globals(env, dict(
         page_url=page_url, owner_url=owner_url, company_url=company_url,
         edit_url=lambda lead: edit_url(config.edit_url, lead),
         member=members.get, stage=lambda stage_id: stages.get(stage_id) if isinstance(stage_id, str) else None,
-        lead_at=leads_by_path.get, fragment=_remembered_fragments(), rows_of=rows_renderer(env, rows_variables, fragments),
+        lead_at=leads_by_path.get, fragment=_remembered_fragments(), rows_of=page_rows_renderer(env) if own_rows else rows_renderer(env, rows_variables, fragments),
         kept=fragments,
     ))
     if fragments is not None:
@@ -294,7 +295,7 @@ def _table_pages(
     rows = views.sorted_leads(figures.leads, config, fragments)
     stage_order = views.stage_order(config)
     sources, tags = views.values_of(figures.leads, "source", "tags", fragments=fragments)
-    menus = {"sources": sources, "tags": tags}
+    menus = {"sources": sources, "tags": tags, "stage_order": stage_order}  # stage_order: for a pipeline's rows-leads.html
     pages = views.table_pages(len(rows))
     found: list[tuple[str, str, Mapping[str, Any]]] = [
         (page.path, "leads.html", {"table_page": page, "rows": rows[page.start:page.end], **menus}) for page in pages
@@ -322,8 +323,7 @@ def data_files(plan: SitePlan, fragments: Fragments | None = None) -> dict[str, 
     files["lead.schema.json"] = [_per_config(fragments, "lead.schema.json", config, lambda: schema.lead_schema_json(config))]
     files["leads.csv"] = exports.leads_csv_pieces(config, figures, fragments)
     files["followups.ics"] = exports.followups_ics_pieces(config, figures, page_url, fragments)
-    assets = _per_config(fragments, "assets", config, lambda: _assets(Path(project.root)))
-    files.update((path, [data]) for path, data in assets.items())
+    files.update((path, [data]) for path, data in _assets(Path(project.root)).items())  # read every time: see _assets
     return files
 
 
@@ -352,7 +352,8 @@ def _render(env: jinja2.Environment, name: str, context: Mapping[str, Any], path
 
 
 def _assets(project_root: Path) -> dict[str, bytes]:
-    """Built-in assets, overridden file by file by the pipeline's templates/assets/."""
+    """Built-in assets, overridden file by file by the pipeline's templates/assets/. Read on every build, serve's
+    too: a symlinked assets folder changes without the watcher seeing it, and reading them costs ~1 ms."""
     files: dict[str, bytes] = {}
     for base in (builtin_templates() / ASSETS_DIR, project_root / "templates" / ASSETS_DIR):
         if base.is_dir():
@@ -424,6 +425,21 @@ def render_site_cached(project: Project, figures: Figures, warnings: Iterable[Pr
     cache.changed += data_files
     cache.fragments.sweep()
     return {**pages, **data_files}
+
+
+def _renders_own_rows(project_root: Path) -> bool:
+    """Whether a pipeline's own templates take part in rendering rows: a rows template of its own, or a template
+    calling ``rows_of``. Such templates may be written for the earlier ``rows_of(template, items)``, whose rows
+    saw the page's variables (``fragments.page_rows_renderer``)."""
+    if not _has_overrides(project_root):
+        return False
+    for path in (project_root / "templates").glob("**/*.html"):
+        try:
+            if path.name.startswith("rows-") or "rows_of" in path.read_text(encoding="utf-8", errors="replace"):
+                return True
+        except OSError:  # unreadable: Jinja reports it if a page needs it; the earlier way is the safe one meanwhile
+            return True
+    return False
 
 
 def _has_overrides(project_root: Path) -> bool:

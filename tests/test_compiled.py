@@ -61,15 +61,18 @@ def test_an_edited_template_is_compiled_again(theme: tuple[Path, Path, Path]) ->
     assert env.get_template("page.html").render(name="a") == "<p>a!</p>\n"
 
 
-def test_each_locale_has_its_entry_and_another_salt_replaces_the_old(theme: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_locale_keeps_its_entry_and_new_code_replaces_the_old(theme: tuple[Path, Path, Path]) -> None:
     builtin, own, folder = theme
     cache = CompiledTemplates(builtin, folder)
     de, en = cache.salted("de_DE"), cache.salted("en_US")
     assert de.salt != en.salt
     _environment(builtin, own, de).get_template("page.html")
     _environment(builtin, own, en).get_template("page.html")
-    assert len(os.listdir(folder)) == 1  # one template: the entry of the other salt went
-    assert os.listdir(folder)[0].endswith(en.salt)
+    assert sorted(name.split("-", 1)[1] for name in os.listdir(folder)) == sorted([de.salt, en.salt])
+    locale = de.salt.split("-")[0]
+    for code in ("0000", "1111"):  # the package changed: the German entry of the earlier code goes, the English stays
+        _environment(builtin, own, CompiledTemplates(builtin, folder, salt=f"{locale}-{code}")).get_template("page.html")
+    assert sorted(name.split("-", 1)[1] for name in os.listdir(folder)) == sorted([f"{locale}-1111", en.salt])
 
 
 def test_an_unwritable_folder_still_renders(theme: tuple[Path, Path, Path]) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import lead, write_project
+from funnel_site import build as build_module
 from funnel_site.build import sync_site
 from funnel_site.devsession import DevSession
 
@@ -178,23 +179,39 @@ def _deleted_files_open(out: Path) -> list[str]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
-def test_files_written_over_are_let_go_once_released(tmp_path: Path) -> None:
-    """The old data.json is freed after the browser was told (``sync_site``'s ``superseded``), not during the edit."""
+def test_files_written_over_are_let_go_once_released(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An old large file is freed after the browser was told (``sync_site``'s ``superseded``), not during the edit."""
+    monkeypatch.setattr(build_module, "HELD_FROM", 4000)  # this tiny site's data.json is larger, a lead page smaller
     dev = session(tmp_path)
+    assert (tmp_path / "out" / "data.json").stat().st_size > 4000 > (tmp_path / "out" / "leads" / "a.html").stat().st_size
     (dev.root / "leads" / "a.md").write_text(acme("Alpha", 150))
     assert dev.apply({dev.root / "leads" / "a.md"}).ok
     held = _deleted_files_open(tmp_path / "out")
-    assert "data.json" in held and "a.html" in held and "b.html" not in held
+    assert "data.json" in held and "a.html" not in held
     dev.release()
     assert _deleted_files_open(tmp_path / "out") == []
 
 
-def test_sync_site_hands_over_the_files_it_writes_over(tmp_path: Path) -> None:
+def test_sync_site_hands_over_the_large_files_it_writes_over(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(build_module, "HELD_FROM", 3)
     out = tmp_path / "out"
-    assert sync_site({"a.txt": b"one", "b.txt": b"same"}, out, {}) == (2, 0)
+    assert sync_site({"a.txt": b"one", "b.txt": b"same", "s.txt": b"s"}, out, {}) == (3, 0)
     held: list[int] = []
-    files = {"a.txt": b"two", "b.txt": b"same", "c.txt": b"new"}
-    assert sync_site(files, out, {"a.txt": b"one", "b.txt": b"same"}, superseded=held) == (2, 0)
-    assert len(held) == 1 and os.pread(held[0], 10, 0) == b"one"
+    files = {"a.txt": b"two", "b.txt": b"same", "c.txt": b"new", "s.txt": b"t"}
+    assert sync_site(files, out, {"a.txt": b"one", "b.txt": b"same", "s.txt": b"s"}, superseded=held) == (3, 0)
+    assert len(held) == 1 and os.pread(held[0], 10, 0) == b"one"  # s.txt is below HELD_FROM: freed at once
     assert [(out / name).read_bytes() for name in files] == list(files.values())
     os.close(held[0])
+
+
+def test_sync_site_holds_a_bounded_number_of_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rebuild that rewrites every page (a config edit under serve) must not run out of file descriptors."""
+    monkeypatch.setattr(build_module, "HELD_FROM", 1)
+    out = tmp_path / "out"
+    before = {f"p{n}.html": b"old" for n in range(build_module.HELD_FILES + 20)}
+    sync_site(before, out, {})
+    held: list[int] = []
+    assert sync_site({name: b"new" for name in before}, out, before, superseded=held) == (len(before), 0)
+    assert len(held) == build_module.HELD_FILES
+    for fd in held:
+        os.close(fd)
