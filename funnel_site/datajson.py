@@ -22,7 +22,7 @@ RATE_PLACES = Decimal("0.0001")
 DAY_PLACES = Decimal("0.1")
 
 
-class Number:
+class RawJSON:
     """JSON text written exactly as given: a number (json cannot write Decimal), or an item of a ``ONE_LINE`` list."""
 
     __slots__ = ("text",)
@@ -31,17 +31,17 @@ class Number:
         self.text = text
 
 
-def money(value: Decimal | None) -> Number | None:
+def money(value: Decimal | None) -> RawJSON | None:
     """Half-up to cents: 0.005 -> 0.01, as an accountant expects (Python's round() is banker's)."""
-    return None if value is None else Number(_rounded(value, CENT))
+    return None if value is None else RawJSON(_rounded(value, CENT))
 
 
-def rate(value: Decimal | None) -> Number | None:
-    return None if value is None else Number(_rounded(value, RATE_PLACES))
+def rate(value: Decimal | None) -> RawJSON | None:
+    return None if value is None else RawJSON(_rounded(value, RATE_PLACES))
 
 
-def days(value: Decimal | None) -> Number | None:
-    return None if value is None else Number(_rounded(value, DAY_PLACES))
+def days(value: Decimal | None) -> RawJSON | None:
+    return None if value is None else RawJSON(_rounded(value, DAY_PLACES))
 
 
 def _rounded(value: Decimal, places: Decimal) -> str:
@@ -49,7 +49,7 @@ def _rounded(value: Decimal, places: Decimal) -> str:
 
 
 def _exact(value: Decimal | None, places: Decimal) -> str:
-    """What ``money`` (``CENT``) or ``rate`` (``RATE_PLACES``) writes, without a ``Number`` made per value."""
+    """What ``money`` (``CENT``) or ``rate`` (``RATE_PLACES``) writes, without a ``RawJSON`` made per value."""
     return "null" if value is None else _rounded(value, places)
 
 
@@ -62,9 +62,9 @@ def _bucket(bucket: Bucket) -> dict[str, Any]:
 
 
 def to_data(project: Project, figures: Figures, warnings: Iterable[Problem], page_url: Any = None) -> dict[str, Any]:
-    """The whole data.json document as plain values."""
-    leads = [Number(_lead(f, page_url)) for f in figures.leads]
-    return {**_summary(project, figures), "leads": leads, "problems": [Number(_problem(p)) for p in warnings]}
+    """The whole data.json document as values for ``dumps``: its leads and problems as their lines (``RawJSON``)."""
+    leads = [RawJSON(_lead(f, page_url)) for f in figures.leads]
+    return {**_summary(project, figures), "leads": leads, "problems": [RawJSON(_problem(p)) for p in warnings]}
 
 
 def pieces(
@@ -83,7 +83,7 @@ def pieces(
         leads, problems = _list(figures.leads, lambda f: _lead(f, page_url)), _list(warnings, _problem)
     else:
         leads, problems = _kept_list(fragments, figures.leads, lambda f: _lead(f, page_url)), _kept_list(fragments, warnings, _problem)
-    text = dumps({**_summary(project, figures), "leads": Number(_SLOT), "problems": Number(_SLOT), **extra}) + "\n"
+    text = dumps({**_summary(project, figures), "leads": RawJSON(_SLOT), "problems": RawJSON(_SLOT), **extra}) + "\n"
     parts = text.split(_SLOT)
     if len(parts) != 3:  # the data holds the slot marker itself
         yield (dumps({**to_data(project, figures, warnings, page_url), **extra}) + "\n").encode()
@@ -233,7 +233,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return Number(str(value))
+        return RawJSON(str(value))
     return value
 
 
@@ -247,7 +247,7 @@ def dumps(value: Any, indent: str = "", key: str | None = None) -> str:
     Sections are indented; every item of ``leads`` and ``problems`` is one compact line.
     """
     step = indent + "  "
-    if isinstance(value, Number):
+    if isinstance(value, RawJSON):
         return value.text
     if isinstance(value, dict):
         if not value:
@@ -273,7 +273,7 @@ def one_line(value: Any) -> str:
         return _LITERALS[value]
     if kind is int:
         return int.__repr__(value)
-    if kind is Number:
+    if kind is RawJSON:
         return value.text  # type: ignore[no-any-return]
     if kind is list or kind is tuple:
         return _array(value)

@@ -107,10 +107,7 @@ class _Cells:
         self.currency = currency
         self.stage_order = stage_order
         self.labels = {key: Markup(text).unescape() for key, text in labels.items()}  # texts, not markup
-        self.owners: dict[str, list[Any]] = {}
-        self.stages: dict[str | None, list[Any]] = {}
-        self.statuses: dict[str, list[Any]] = {}
-        self.companies: dict[str | None, list[Any]] = {}
+        self.kept: dict[tuple[Callable[[Any], list[Any]], Any], list[Any]] = {}  # the cells every lead of a company, status, stage or owner shares
 
     def __call__(self, f: LeadFigures) -> list[list[Any]]:
         lead = f.lead
@@ -118,10 +115,10 @@ class _Cells:
         when = lead.closed_on or lead.expected_close
         return [
             [lead.title, ["a", _href(self.page_url(lead)), lead.title], *self._badges(f)],
-            self.companies.get(lead.company) or self._company(lead.company),
-            self.statuses.get(lead.status) or self._status(lead.status),
-            self.stages.get(lead.stage) or self._stage(lead.stage),
-            self.owners.get(lead.owner) or self._owner(lead.owner),
+            self._shared(self._company, lead.company),
+            self._shared(self._status, lead.status),
+            self._shared(self._stage, lead.stage),
+            self._shared(self._owner, lead.owner),
             [_number(f.value), self.money(f.value, self.currency, False)],
             [_number(f.probability), self.percent(f.probability)],
             [_number(f.weighted) if active else -1, self.money(f.weighted, self.currency, False) if active else "–"],
@@ -131,23 +128,26 @@ class _Cells:
             [" ".join(lead.tags), *[node for tag in lead.tags for node in (["span", "tag", tag], " ")]],
         ]
 
-    def _company(self, company: str | None) -> list[Any]:
-        cell = self.companies[company] = [company or "", ["a", _href(self.company_url(company)), company] if company else "–"]
+    def _shared(self, make: Callable[[Any], list[Any]], value: Any) -> list[Any]:
+        """``make(value)``, made once per value: thousands of rows show the same few owners, stages and statuses."""
+        cell = self.kept.get((make, value))
+        if cell is None:
+            cell = self.kept[(make, value)] = make(value)
         return cell
 
+    def _company(self, company: str | None) -> list[Any]:
+        return [company or "", ["a", _href(self.company_url(company)), company] if company else "–"]
+
     def _status(self, status: str) -> list[Any]:
-        cell = self.statuses[status] = [status, ["span", f"badge status-{status}", self.labels.get(status, status)]]
-        return cell
+        return [status, ["span", f"badge status-{status}", self.labels.get(status, status)]]
 
     def _stage(self, stage_id: str | None) -> list[Any]:
         stage = self.stage(stage_id)
-        cell = self.stages[stage_id] = [self.stage_order.get(stage_id or "", -1), stage.name if stage else (stage_id or "–")]
-        return cell
+        return [self.stage_order.get(stage_id or "", -1), stage.name if stage else (stage_id or "–")]
 
     def _owner(self, owner: str) -> list[Any]:
         member = self.member(owner)
-        cell = self.owners[owner] = [member.name if member else owner, ["a", _href(self.owner_url(member.id)), member.name] if member else owner]
-        return cell
+        return [member.name if member else owner, ["a", _href(self.owner_url(member.id)), member.name] if member else owner]
 
     def _badges(self, f: LeadFigures) -> list[Node]:
         found: list[Node] = []

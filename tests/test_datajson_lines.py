@@ -10,7 +10,7 @@ from typing import Any
 
 from conftest import lead, write_project
 from funnel_site.build import check
-from funnel_site.datajson import Number, one_line, pieces
+from funnel_site.datajson import RawJSON, one_line, pieces
 from funnel_site.render import page_url
 
 TEXTS = ["", "a", "ä", '"', "\\", "\n", "\x00", "\x1f", "\x7f", "\u2028", "\ue000", "\ue003", "€", "😀", "/", "'"]
@@ -42,7 +42,7 @@ def test_one_line_writes_what_json_dumps_writes() -> None:
 
 
 def test_one_line_writes_numbers_exactly_as_given() -> None:
-    assert one_line({"value": Number("1000.50"), "list": [Number("0.1000"), 2]}) == '{"value": 1000.50, "list": [0.1000, 2]}'
+    assert one_line({"value": RawJSON("1000.50"), "list": [RawJSON("0.1000"), 2]}) == '{"value": 1000.50, "list": [0.1000, 2]}'
 
 
 def test_a_lead_holding_markers_quotes_and_custom_values_is_written_exactly(tmp_path: Path) -> None:
