@@ -6,6 +6,7 @@ import os
 import sys
 import unicodedata
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from funnel_site.cache import LeadCache, collector_paused, entry_key
@@ -34,8 +35,10 @@ class Sources:
     raw: list[bytes | None]  # per path; None when it could not be read (see ``read_problems``)
     read_problems: list[list[Problem]]
 
+    @cached_property
     def entry_keys(self) -> dict[str, bytes]:
-        """Per readable lead file, the cache key of its path and bytes: it decides what the file parses to."""
+        """Per readable lead file, the cache key of its path and bytes: it decides what the file parses to.
+        Computed once for the lead cache and the site cache (a sha256 of every file: ~0.3 s at 100k leads)."""
         return {path: entry_key(path, raw) for path, raw in zip(self.paths, self.raw) if raw is not None}
 
 
@@ -240,9 +243,10 @@ def read_leads(
     cache = LeadCache(cache_dir, config) if cache_dir is not None else None
     results: list[tuple[Lead | None, list[Problem]] | None] = []
     todo: list[tuple[int, str, bytes]] = []
+    keys = sources.entry_keys if cache is not None else {}
     with collector_paused():
         for path, raw, problems in zip(sources.paths, sources.raw, sources.read_problems):
-            cached = cache.get(entry_key(path, raw)) if cache is not None and raw is not None else None
+            cached = cache.get(keys[path]) if cache is not None and raw is not None else None
             if raw is not None and cached is None:
                 todo.append((len(results), path, raw))
             elif cached is not None:
@@ -251,10 +255,10 @@ def read_leads(
         progress.update("parsing lead files:", 0, len(todo))
         parsed = parse_all(parse_lead_bytes, [(path, raw) for _, path, raw in todo], config, jobs, cache is not None, _shared)
         progress.update("parsed lead files:", len(todo), len(todo))
-    for (index, path, raw), (entry, blob) in zip(todo, parsed):
+    for (index, path, _), (entry, blob) in zip(todo, parsed):
         results[index] = entry
         if cache is not None and blob is not None:
-            cache.put(entry_key(path, raw), blob)
+            cache.put(keys[path], blob)
     if cache is not None:
         cache.save()
     return list(filter(None, results))

@@ -113,7 +113,7 @@ def page_digests(fingerprint: bytes, plan: SitePlan, figures: Figures, keys: dic
 def open_site_cache(directory: Path, out: Path, sources: Sources, today: date, owner: str | None, split: bool) -> SiteCache:
     """The site cache of a build of ``sources`` into ``out``, with the manifest its last build left."""
     fingerprint = build_fingerprint(sources, today, owner, split)
-    keys = sources.entry_keys()
+    keys = sources.entry_keys
     return SiteCache(directory, out, fingerprint, keys, inputs_digest(fingerprint, sources, keys))
 
 

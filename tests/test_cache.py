@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import pickle
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from conftest import TODAY, lead
+from funnel_site import build as build_module
 from funnel_site import cache as cache_module
 from funnel_site import load as load_module
 from funnel_site.cache import CACHE_DIR_NAME, PACK_NAME, LeadCache
 from funnel_site.load import load_config, load_project
+from funnel_site.parallel import _claimed
 
 GOOD = lead(title="Acme", owner="anna", stage="offer", value=1000, expected_close="2026-12-01", next_step="Call")
 WARNED = lead(title="Beta", owner="ben", stage="lead", value=500, expected_close="2026-12-01", sourc="x")
@@ -148,6 +152,33 @@ def test_parallel_shares_and_their_pickles_keep_file_order(make_project, monkeyp
     monkeypatch.setattr("funnel_site.parallel.CHUNK", 7)
     root = make_project(files(10))
     assert load_project(root, jobs=4) == load_project(root, jobs=1)  # three workers' shares and this process's
+
+
+def test_chunks_are_claimed_from_both_ends_once_each_until_the_ends_meet() -> None:
+    unclaimed = multiprocessing.get_context("fork").Array("q", [0, 5])
+    front, back = _claimed(unclaimed, from_end=False), _claimed(unclaimed, from_end=True)
+    assert [next(front), next(back), next(back), next(front), next(back)] == [0, 4, 3, 1, 2]
+    assert list(front) == list(back) == []
+    assert list(unclaimed) == [2, 2]
+
+
+def test_parallel_parse_with_the_cache_keeps_file_order_and_pickles(make_project, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("funnel_site.parallel.CHUNK", 3)
+    root = make_project(files(10))
+    serial = load_project(root, jobs=1)
+    assert load_project(root, cache_dir=tmp_path / "cache", jobs=3) == serial  # chunks claimed by both sides
+    monkeypatch.setattr(load_module, "parse_lead_bytes", lambda *_: pytest.fail("every lead is cached"))
+    assert load_project(root, cache_dir=tmp_path / "cache", jobs=3) == serial
+
+
+def test_a_build_hashes_each_lead_file_once_for_both_caches(make_project, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    hashed: list[str] = []
+    monkeypatch.setattr(load_module, "entry_key", lambda path, raw: hashed.append(path) or cache_module.entry_key(path, raw))
+    root = make_project({"leads/a.md": GOOD, "leads/sub/b.md": WARNED})
+    build_module.build(root, tmp_path / "site", date.fromisoformat(TODAY), cache_dir=tmp_path / "cache")
+    assert sorted(hashed) == ["leads/a.md", "leads/sub/b.md"]  # not again for the site cache's manifest
 
 
 def test_cli_default_cache_flags_and_environment(make_project, run_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
