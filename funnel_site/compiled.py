@@ -22,6 +22,7 @@ import jinja2.bccache
 
 from funnel_site.cache import code_fingerprint
 from funnel_site.i18n import catalog_path, language_of
+from funnel_site.theme import in_theme
 
 FOLDER = Path(__file__).resolve().parent / "__pycache__" / "templates"
 
@@ -60,7 +61,7 @@ class CompiledTemplates(jinja2.BytecodeCache):
 
     def get_cache_key(self, name: str, filename: str | None = None) -> str:
         key = f"{super().get_cache_key(name, filename)}-{self.salt}"
-        if self.folder is not None and filename is not None and Path(os.path.realpath(filename)).is_relative_to(self.builtin.resolve()):
+        if self.folder is not None and in_theme(filename, self.builtin):
             self.entries.on_disk.add(key)
         return key
 

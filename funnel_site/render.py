@@ -28,7 +28,7 @@ from funnel_site.model import Config, Lead, Project
 from funnel_site.notes import contact_url, is_web_url, render_notes, safe_url
 from funnel_site.problems import Problem
 from funnel_site.restrict import Scope
-from funnel_site.theme import builtin_templates
+from funnel_site.theme import builtin_templates, in_theme
 
 ASSETS_DIR = "assets"
 
@@ -205,16 +205,10 @@ class SitePlan:
         templates, one per page (10k corpus: 265-308 -> 230-246 us per page): the cpu's caches hold one kind of
         work at a time. A pipeline's own lead.html may show no notes: then nothing is rendered ahead.
         """
-        if not any(self.pages[index][1] == "lead.html" for index in indices) or not _builtin(self.env.get_template("lead.html")):
-            return
-        for index in indices:
-            _, template, extra = self.pages[index]
-            if template == "lead.html":
-                render_notes(extra["lead"].body)
-
-
-def _builtin(template: jinja2.Template) -> bool:
-    return template.filename is not None and Path(template.filename).resolve().is_relative_to(builtin_templates().resolve())
+        leads = [extra["lead"] for _, template, extra in map(self.pages.__getitem__, indices) if template == "lead.html"]
+        if leads and in_theme(self.env.get_template("lead.html").filename, builtin_templates()):
+            for lead in leads:
+                render_notes(lead.body)
 
 
 def plan_site(
@@ -320,17 +314,13 @@ def data_files(plan: SitePlan, fragments: Fragments | None = None) -> dict[str, 
     files: dict[str, Iterable[bytes]] = {}
     extra = {"scope": scope.to_data() if scope else None}
     files["data.json"] = datajson.pieces(project, figures, warnings, page_url, extra, fragments)
-    files["lead.schema.json"] = [_per_config(fragments, "lead.schema.json", config, lambda: schema.lead_schema_json(config))]
+    # the dev server keeps the schema while the config stays (its fragments start afresh when the config changes)
+    schema_json = schema.lead_schema_json(config) if fragments is None else fragments.get("lead.schema.json", (config,), None, lambda: schema.lead_schema_json(config))
+    files["lead.schema.json"] = [schema_json]
     files["leads.csv"] = exports.leads_csv_pieces(config, figures, fragments)
     files["followups.ics"] = exports.followups_ics_pieces(config, figures, page_url, fragments)
     files.update((path, [data]) for path, data in _assets(Path(project.root)).items())  # read every time: see _assets
     return files
-
-
-def _per_config(fragments: Fragments | None, kind: str, config: Config, make: Callable[[], Any]) -> Any:
-    """``make()``; the dev server's ``fragments`` keep it while the config stays (they start afresh when the config
-    or a template, assets included, changes)."""
-    return make() if fragments is None else fragments.get(kind, (config,), None, make)
 
 
 def render_site(project: Project, figures: Figures, warnings: Iterable[Problem], scope: Scope | None = None) -> dict[str, bytes]:

@@ -13,3 +13,8 @@ def builtin_templates() -> Path:
         if (candidate / "base.html").is_file():
             return candidate
     raise RuntimeError(f"built-in templates not found next to {here}")
+
+
+def in_theme(filename: str | None, theme: Path) -> bool:
+    """Whether a template's file lies in the theme folder ``theme`` (links followed on both sides)."""
+    return filename is not None and Path(filename).resolve().is_relative_to(theme.resolve())
