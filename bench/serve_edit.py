@@ -1,10 +1,10 @@
 """Time a one-lead edit under `serve`: the change is seen -> every affected page is written.
 
-    .venv/bin/python bench/serve_edit.py .bench/corpus-10k 7
+    .venv/bin/python bench/serve_edit.py .bench/corpus-10k 7 [SCRATCH]
 
 Runs the dev server's own session in-process (what `serve` does after watchfiles reports a change),
 edits the `value:` of one lead N times, and prints JSON: milliseconds per edit and pages written.
-The file is restored afterwards. The watcher's own latency (about 10-50 ms with step=10) comes on top.
+The file is restored afterwards; the site goes into a new folder in SCRATCH (left there) or a temporary one. The watcher's own latency (about 10-50 ms with step=10) comes on top.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from funnel_site.devsession import DevSession  # noqa: E402
 
 def main() -> None:
     root, runs = Path(sys.argv[1]).resolve(), int(sys.argv[2]) if len(sys.argv) > 2 else 7
-    out = Path(tempfile.mkdtemp(prefix="funnel-site-bench-serve-"))
+    scratch = Path(sys.argv[3]) if len(sys.argv) > 3 else None  # the caller's, left for it to delete (bench/run.py: Discards)
+    out = Path(tempfile.mkdtemp(prefix="funnel-site-bench-serve-", dir=scratch))
     session = DevSession(root, out, TODAY)
     started = time.perf_counter()
     assert session.full_build().ok
@@ -44,7 +45,8 @@ def main() -> None:
             written.append(outcome.written)
     finally:
         lead.write_bytes(original)
-        shutil.rmtree(out, ignore_errors=True)
+        if scratch is None:
+            shutil.rmtree(out, ignore_errors=True)
     print(json.dumps({"first_build_s": first, "edit_ms": timings, "written": written}))
 
 

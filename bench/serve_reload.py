@@ -1,8 +1,8 @@
 """Time what a rep sees under `serve`: a lead file saved -> the browser's reload event -> the reloaded page.
 
-    .venv/bin/python bench/serve_reload.py .bench/corpus-10k 7
+    .venv/bin/python bench/serve_reload.py .bench/corpus-10k 7 [SCRATCH]
 
-Copies the pipeline to a temporary folder, starts `funnel-site serve` on a free loopback port, listens to
+Copies the pipeline to a new folder in SCRATCH (left there) or a temporary one, starts `funnel-site serve` on a free loopback port, listens to
 the live-reload stream (/__livereload) as the page's script does, then N times rewrites the `value:` of one
 lead and measures, from the moment the file is written: the reload event arriving, and the reloaded lead
 page (fetched as the browser does after the event) showing the new value. Prints JSON with milliseconds.
@@ -55,7 +55,8 @@ def wait_until_serving(process: subprocess.Popen[str]) -> None:
 
 def main() -> None:
     source, runs = Path(sys.argv[1]).resolve(), int(sys.argv[2]) if len(sys.argv) > 2 else 7
-    work = Path(tempfile.mkdtemp(prefix="funnel-site-bench-reload-"))
+    scratch = Path(sys.argv[3]) if len(sys.argv) > 3 else None  # the caller's, left for it to delete (bench/run.py: Discards)
+    work = Path(tempfile.mkdtemp(prefix="funnel-site-bench-reload-", dir=scratch))
     root = work / "pipeline"
     shutil.copytree(source, root)
     lead = next(p for p in sorted((root / "leads").rglob("*.md")) if re.search(rb"(?m)^value: \d+$", p.read_bytes()))
@@ -91,7 +92,8 @@ def main() -> None:
     finally:
         process.terminate()
         process.wait(timeout=30)
-        shutil.rmtree(work, ignore_errors=True)
+        if scratch is None:
+            shutil.rmtree(work, ignore_errors=True)
     print(json.dumps({"reload_event_ms": events, "page_ms": pages}))
 
 
