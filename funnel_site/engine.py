@@ -1,4 +1,4 @@
-"""The Jinja environment a build renders with: Jinja's own, with cheaper calls, printing, output and imports, same text.
+"""The Jinja environment a build renders with: Jinja's own, with cheaper calls, attributes, printing, output and imports, same text.
 
 A page makes a few hundred template calls, prints as many values and imports the theme's macros;
 Jinja's general way of doing all that costs more than the work itself. Everything here gives
@@ -28,6 +28,8 @@ except ImportError:  # pragma: no cover - another markupsafe: the public functio
     def _escape_inner(text: str) -> str:
         return str(Markup.escape(text))
 
+
+escaped_str = _escape_inner  # what ``escaped_text`` gives for a ``str``, which most printed values are
 
 # ``Markup(text)`` for a plain ``str`` (a macro's joined text), which is all markupsafe's ``__new__`` does with one
 _markup = functools.partial(str.__new__, Markup)
@@ -97,6 +99,18 @@ def _call_macro(macro: Macro, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
     return _markup(text) if macro._default_autoescape else text
 
 
+# What ``getattr(obj, name, NO_ATTRIBUTE)`` gives where ``obj`` has no attribute ``name`` (Jinja's ``missing`` may be a value)
+NO_ATTRIBUTE = object()
+
+
+def item_or_undefined(environment: jinja2.Environment, obj: Any, attribute: str) -> Any:
+    """The rest of Jinja's ``Environment.getattr`` where ``obj`` has no attribute ``attribute``: the item, else undefined."""
+    try:
+        return obj[attribute]
+    except (TypeError, LookupError, AttributeError):
+        return environment.undefined(obj=obj, name=attribute)
+
+
 def escaped_text(value: Any) -> str:
     """The text of ``markupsafe.escape(value)`` as a plain string: what ``{{ … }}`` writes into a page.
 
@@ -115,10 +129,11 @@ def escaped_text(value: Any) -> str:
 
 
 class PlainTextCodeGenerator(CodeGenerator):
-    """Jinja's code generator, with four cheaper ways to the same page:
+    """Jinja's code generator, with cheaper ways to the same page:
 
     * printing with ``escaped_text`` instead of ``markupsafe.escape``: printed values only ever go into
-      a join (the page, or a macro's or block's ``Markup``), so the text is the same;
+      a join (the page, or a macro's or block's ``Markup``), so the text is the same; a ``str`` goes
+      straight to markupsafe's escaping (``escaped_str``), without a call of ``escaped_text``;
     * calls through ``FastCallContext.call_from``, with the loop's and block's variables by position, and
       labels (``_("text")``) through ``FastCallContext.label``;
     * a printed label compiled in as its text, where ``_`` is the environment's own (``fixed_labels``);
@@ -127,7 +142,9 @@ class PlainTextCodeGenerator(CodeGenerator):
       content handed up through base.html and the page). A template with an include without context
       keeps Jinja's way;
     * imports with context through ``BuildTemplate.shared_module``, with what each macro of a template of
-      macros looks up in the context (``macro_reads``).
+      macros looks up in the context (``macro_reads``);
+    * ``a.b`` as Python's ``getattr`` in the template's own code, ``item_or_undefined`` only where there is no
+      such attribute: Jinja's ``Environment.getattr`` in two steps, without a method call for every attribute.
 
     Overrides Jinja's internal hooks: a Jinja without them just keeps its own. Its templates need ``BuildTemplate``.
     """
@@ -142,7 +159,7 @@ class PlainTextCodeGenerator(CodeGenerator):
         # Jinja writes an include without context as ``yield from`` even where the text is collected (jinja#2108)
         self.joined = all(include.with_context for include in node.find_all(nodes.Include))
         self.labels = fixed_labels(self.environment, node)
-        self.writeline("from funnel_site.engine import escaped_text")
+        self.writeline("from funnel_site.engine import NO_ATTRIBUTE, escaped_str, escaped_text, item_or_undefined")
         self.writeline(f"macro_reads = {macro_reads(self.environment, node)!r}")
         if self.labels:
             self.writeline(f"fixed_gettext = environment.fixed_gettext({self.labels!r})")
@@ -154,15 +171,17 @@ class PlainTextCodeGenerator(CodeGenerator):
             self.write(f"({self.labels[label]!r} if {frame.symbols.ref(node.node.name)} is fixed_gettext else ")
         if frame.eval_ctx.volatile:
             self.write("(escaped_text if context.eval_ctx.autoescape else str)(")
-        elif frame.eval_ctx.autoescape:
-            self.write("escaped_text(")
+        elif frame.eval_ctx.autoescape:  # ``t_text``: read right after it is set (see visit_Getattr)
+            self.write("(escaped_str(t_text) if type(t_text := ")
         else:
             self.write("str(")
         if finalize.src is not None:
             self.write(finalize.src)
 
     def _output_child_post(self, node: Any, frame: Frame, finalize: Any) -> None:
-        super()._output_child_post(node, frame, finalize)
+        if finalize.src is not None:
+            self.write(")")
+        self.write(") is str else escaped_text(t_text))" if frame.eval_ctx.autoescape and not frame.eval_ctx.volatile else ")")
         if self._fixed_label(node, frame, finalize) is not None:
             self.write(")")
 
@@ -189,6 +208,16 @@ class PlainTextCodeGenerator(CodeGenerator):
         self.visit(node.node, frame)
         self.signature(node, frame, {"caller": "caller"} if forward_caller else None)  # a {% call %} block's body
         self.write(")")
+
+    @optimizeconst
+    def visit_Getattr(self, node: nodes.Getattr, frame: Frame) -> None:
+        if self.environment.is_async or type(self.environment).getattr is not jinja2.Environment.getattr:  # a sandbox's own
+            super().visit_Getattr(node, frame)
+            return
+        # ``t_attr``/``t_owner``: read right after they are set, before any other attribute is looked up
+        self.write("(t_attr if (t_attr := getattr(t_owner := ")
+        self.visit(node.node, frame)
+        self.write(f", {node.attr!r}, NO_ATTRIBUTE)) is not NO_ATTRIBUTE else item_or_undefined(environment, t_owner, {node.attr!r}))")
 
     def _import_common(self, node: nodes.Import | nodes.FromImport, frame: Frame) -> None:
         if not node.with_context or self.environment.is_async:

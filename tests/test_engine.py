@@ -257,3 +257,89 @@ def test_the_lead_pages_share_one_module_of_macros_and_make_none_of_their_own() 
     assert {"field_value", "contact_value"} <= macros.macro_reads.keys()
     source = plan.env.loader.get_source(plan.env, "lead.html")[0]
     assert "Macro(" not in plan.env.compile(source, "lead.html", raw=True)  # a macro of the page itself is made on every page
+
+
+class _Record:
+    """Attributes of every kind a template reads: plain, a property that fails, an item under an attribute's name."""
+
+    value = "<v>"
+    empty = None
+    sentinel = jinja2.runtime.missing  # Jinja's own marker of a missing value, as an ordinary attribute's value
+
+    @property
+    def failing(self) -> str:
+        raise AttributeError("failing")
+
+    def __getitem__(self, key: str) -> str:
+        if key == "failing":
+            return "<item>"
+        raise KeyError(key)
+
+
+class _Unsubscriptable:
+    name = "n"
+
+
+ATTRIBUTES = (
+    "{{ r.value }}|{{ r.empty }}|{{ r.sentinel is defined }}|{{ r.failing }}|{{ r.other is defined }}|{{ r.other|default('d') }}|"
+    "{{ d.key }}|{{ d.items is defined }}|{{ d.nested.inner.deep }}|{{ d.get('key') }}|{{ u.name }}|{{ u.nothing is defined }}|"
+    "{% for item in items if item.ok %}{{ item.name }}{% endfor %}|{% set x = d.nested.inner %}{{ x.deep }}|"
+    "{% macro m(o) %}{{ o.value }}{{ o.failing }}{% endmacro %}{{ m(r) }}|{{ [r.value, d.key]|join(',') }}|"
+    "{% autoescape false %}{{ r.value }}{{ d.key }}{% endautoescape %}|{{ (r.value ~ d.key)|length }}"
+)
+
+PRINTED = (
+    "{{ s }}|{{ sub }}|{{ safe }}|{{ html }}|{{ n }}|{{ f }}|{{ none }}|{{ items }}|{{ s ~ safe }}|"
+    "{% autoescape false %}{{ s }}{{ safe }}{{ html }}{% endautoescape %}|{% filter upper %}{{ s }}{% endfilter %}"
+)
+
+
+def _attribute_values() -> dict[str, Any]:
+    return {
+        "r": _Record(), "u": _Unsubscriptable(),
+        "d": {"key": "<k>", "items": "shadowed", "nested": {"inner": {"deep": "<deep>"}}},
+        "items": [{"ok": True, "name": "a"}, {"ok": False, "name": "b"}, {"name": "c", "ok": 1}],
+    }
+
+
+class _PageHtml:
+    def __html__(self) -> str:
+        return "<b>html</b>"
+
+
+class _Sub(str):
+    pass
+
+
+@pytest.mark.parametrize("finalize", [None, lambda value: "∅" if value is None else value])
+def test_attributes_and_printed_values_are_what_plain_jinja_gives(finalize: Any) -> None:
+    """``a.b`` reads the attribute, else the item, else gives an undefined; printed values are escaped the same."""
+    plain, fast = (_environment(flag) for flag in (False, True))
+    for env in (plain, fast):
+        env.finalize = finalize
+    values = {**_attribute_values(), "s": "<s&>", "sub": _Sub("<sub>"), "safe": Markup("<i>"), "html": _PageHtml(), "n": 12, "f": 1.5,
+              "none": None}
+    for source in (ATTRIBUTES, PRINTED):
+        assert fast.from_string(source).render(values) == plain.from_string(source).render(values)
+    assert fast.from_string(ATTRIBUTES).render(values).startswith("&lt;v&gt;|")
+    assert "|True|&lt;item&gt;|False|d|&lt;k&gt;|True|&lt;deep&gt;|&lt;k&gt;|n|False|ac|&lt;deep&gt;|" in fast.from_string(ATTRIBUTES).render(values)
+
+
+def test_an_attribute_is_read_without_a_call_of_the_environment() -> None:
+    code = _environment(True).compile("{{ r.value }}{% if d.key %}{{ d.nested.inner }}{% endif %}", raw=True)
+    assert "environment.getattr(" not in code and code.count("getattr(t_owner := ") == 4
+    assert "escaped_text(" in code and "escaped_str(t_text) if type(t_text := " in code
+
+
+@pytest.mark.parametrize("source, message", [
+    ("{{ r.other }}", f"'{__name__}._Record object' has no attribute 'other'"),
+    ("{{ d.missing }}", "'dict object' has no attribute 'missing'"),
+    ("{{ nothing.value }}", "'nothing' is undefined"),
+    ("{{ d.missing.deeper }}", "'dict object' has no attribute 'missing'"),
+    ("{{ u.nothing }}", f"'{__name__}._Unsubscriptable object' has no attribute 'nothing'"),
+])
+def test_a_missing_attribute_fails_as_in_plain_jinja(source: str, message: str) -> None:
+    for flag in (False, True):
+        with pytest.raises(jinja2.UndefinedError) as failure:
+            _environment(flag).from_string(source).render(_attribute_values())
+        assert str(failure.value) == message
