@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+from json.encoder import encode_basestring as _text  # how _json writes a str (in C)
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 from urllib.parse import quote
 
 import jinja2
@@ -62,15 +63,15 @@ def leads_script(
     keep the row of each unchanged lead (labels and stages come from config and templates: the dev session
     starts afresh when those change). With ``spliced`` the rows are left to it.
     """
-    cells = _Cells(env, stage_order, currency, labels)
+    row = _Row(env, stage_order, currency, labels)
     rows = list(rows)
     pieces = [b'{"rows":[']  # what _json writes for the whole list
     if fragments is None:
-        for start in range(0, len(rows), BATCH):  # a batch at a time: the rows never exist as lists all at once
-            batch = _escaped(_json([[_filters(f), cells(f)] for f in rows[start:start + BATCH]]))[1:-1]
+        for start in range(0, len(rows), BATCH):  # a batch at a time: the rows never exist as one text all at once
+            batch = _escaped(",".join([row(f) for f in rows[start:start + BATCH]]))
             pieces.append(("," + batch if start else batch).encode())
     else:
-        kept = fragments.pieces("leads-data.js", rows, lambda missing: [_escaped(_json([_filters(f), cells(f)])).encode() for f in missing])
+        kept = fragments.pieces("leads-data.js", rows, lambda missing: [_escaped(row(f)).encode() for f in missing])
         pieces.append(b",".join(kept))
     pieces.append(b"]}")
     if spliced is not None and not spliced.plain:
@@ -89,73 +90,97 @@ def _escaped(text: str) -> str:
     return text
 
 
-def _filters(f: LeadFigures) -> list[Any]:
-    lead = f.lead
-    return [lead.status, lead.stage or "", lead.owner, lead.source or "", list(lead.tags)]
-
-
-class _Cells:
-    """The cells of a lead's row. The cells of an owner, stage, status or company are the same in every row
-    that shows it, so each is made once per script (shared lists: JSON writes them alike)."""
+class _Row:
+    """A lead's row as the JSON text ``_json`` writes for it. Besides the filters, only the title's and the tags' cells
+    are the lead's own: the others show a value that many rows share (a company, status, stage or owner, an amount,
+    a probability, a day, a source), so each such cell is written once per script and then reused as text."""
 
     def __init__(self, env: jinja2.Environment, stage_order: Mapping[str, int], currency: str, labels: Mapping[str, str]) -> None:
-        self.money: Callable[..., str] = env.filters["money"]
-        self.percent: Callable[..., str] = env.filters["percent"]
-        self.date: Callable[..., str] = env.filters["date"]
-        self.page_url, self.company_url, self.owner_url = (env.globals[name] for name in ("page_url", "company_url", "owner_url"))
-        self.member, self.stage = env.globals["member"], env.globals["stage"]
-        self.currency = currency
-        self.stage_order = stage_order
+        money: Callable[..., str] = env.filters["money"]
+        percent: Callable[..., str] = env.filters["percent"]
+        date: Callable[..., str] = env.filters["date"]
+        self.page_url: Callable[[Any], str] = env.globals["page_url"]
+        company_url, owner_url, member, stage = (env.globals[name] for name in ("company_url", "owner_url", "member", "stage"))
         self.labels = {key: Markup(text).unescape() for key, text in labels.items()}  # texts, not markup
-        self.kept: dict[tuple[Callable[[Any], list[Any]], Any], list[Any]] = {}  # the cells every lead of a company, status, stage or owner shares
 
-    def __call__(self, f: LeadFigures) -> list[list[Any]]:
+        def company_cell(company: str | None) -> list[Any]:
+            return [company or "", ["a", _href(company_url(company)), company] if company else "–"]
+
+        def status_cell(status: str) -> list[Any]:
+            return [status, ["span", f"badge status-{status}", self.labels.get(status, status)]]
+
+        def stage_cell(stage_id: str | None) -> list[Any]:
+            found = stage(stage_id)
+            return [stage_order.get(stage_id or "", -1), found.name if found else (stage_id or "–")]
+
+        def owner_cell(owner: str) -> list[Any]:
+            found = member(owner)
+            return [found.name if found else owner, ["a", _href(owner_url(found.id)), found.name] if found else owner]
+
+        self.company, self.status, self.stage, self.owner = (
+            _shared_cells(lambda value, cell=cell: _json(cell(value))) for cell in (company_cell, status_cell, stage_cell, owner_cell))
+        self.amount = _shared_cells(lambda value: _pair(_number(value), money(value, currency, False)), distinct_zero=True)
+        self.probability = _shared_cells(lambda value: _pair(_number(value), percent(value)), distinct_zero=True)
+        self.day = _shared_cells(lambda day: _pair(day.isoformat() if day else "", date(day)))
+        self.source = _shared_cells(lambda source: _pair(source or "", source or "–"))
+        self.badges = _shared_cells(lambda shown: "".join("," + _json(node) for node in self._badges(shown)))
+
+    def __call__(self, f: LeadFigures) -> str:
         lead = f.lead
-        active, open_ = lead.status == "active", lead.status in OPEN
-        when = lead.closed_on or lead.expected_close
-        return [
-            [lead.title, ["a", _href(self.page_url(lead)), lead.title], *self._badges(f)],
-            self._shared(self._company, lead.company),
-            self._shared(self._status, lead.status),
-            self._shared(self._stage, lead.stage),
-            self._shared(self._owner, lead.owner),
-            [_number(f.value), self.money(f.value, self.currency, False)],
-            [_number(f.probability), self.percent(f.probability)],
-            [_number(f.weighted) if active else -1, self.money(f.weighted, self.currency, False) if active else "–"],
-            [when.isoformat() if when else "", self.date(when)],
-            [lead.follow_up.isoformat() if lead.follow_up and open_ else "", self.date(lead.follow_up) if open_ else "–"],
-            [lead.source or "", lead.source or "–"],
-            [" ".join(lead.tags), *[node for tag in lead.tags for node in (["span", "tag", tag], " ")]],
-        ]
+        status, tags = lead.status, lead.tags
+        active, open_ = status == "active", status in OPEN
+        title = _text(lead.title)
+        badges = self.badges((f.follow_up_overdue, f.stale, f.qualified and open_))
+        tag_texts = list(map(_text, tags))  # most leads have a set of tags of their own: written each time
+        filters = f"[{_text(status)},{_text(lead.stage or '')},{_text(lead.owner)},{_text(lead.source or '')},[{','.join(tag_texts)}]]"
+        return (
+            f'[{filters},[[{title},["a",{_text(_href(self.page_url(lead)))},{title}]{badges}],'
+            f"{self.company(lead.company)},{self.status(status)},{self.stage(lead.stage)},{self.owner(lead.owner)},"
+            f"{self.amount(f.value)},{self.probability(f.probability)},{self.amount(f.weighted) if active else _NOT_ACTIVE},"
+            f"{self.day(lead.closed_on or lead.expected_close)},{self.day(lead.follow_up if open_ else None)},"
+            f"{self.source(lead.source)},{_tags_cell(tags, tag_texts)}]]"
+        )
 
-    def _shared(self, make: Callable[[Any], list[Any]], value: Any) -> list[Any]:
-        """``make(value)``, made once per value: thousands of rows show the same few owners, stages and statuses."""
-        cell = self.kept.get((make, value))
-        if cell is None:
-            cell = self.kept[(make, value)] = make(value)
-        return cell
-
-    def _company(self, company: str | None) -> list[Any]:
-        return [company or "", ["a", _href(self.company_url(company)), company] if company else "–"]
-
-    def _status(self, status: str) -> list[Any]:
-        return [status, ["span", f"badge status-{status}", self.labels.get(status, status)]]
-
-    def _stage(self, stage_id: str | None) -> list[Any]:
-        stage = self.stage(stage_id)
-        return [self.stage_order.get(stage_id or "", -1), stage.name if stage else (stage_id or "–")]
-
-    def _owner(self, owner: str) -> list[Any]:
-        member = self.member(owner)
-        return [member.name if member else owner, ["a", _href(self.owner_url(member.id)), member.name] if member else owner]
-
-    def _badges(self, f: LeadFigures) -> list[Node]:
+    def _badges(self, shown: tuple[bool, bool, bool]) -> list[Node]:
+        """What follows the title's link: a space and a badge for each of overdue, stale and qualified shown."""
         found: list[Node] = []
-        for shown, css, key in ((f.follow_up_overdue, "badge warn", "overdue"), (f.stale, "badge stale", "stale"),
-                                (f.qualified and f.lead.status in OPEN, "badge ok", "qualified")):
-            if shown:
+        for show, css, key in zip(shown, ("badge warn", "badge stale", "badge ok"), ("overdue", "stale", "qualified")):
+            if show:
                 found += [" ", ["span", css, self.labels[key]]]
         return found
+
+
+_NOT_ACTIVE = _json([-1, "–"])  # the weighted cell of a lead that is not active
+
+
+def _tags_cell(tags: Sequence[str], texts: Sequence[str]) -> str:
+    """``[" ".join(tags), ["span", "tag", tag], " ", …]`` as JSON, ``texts`` the tags' JSON texts."""
+    nodes = "".join([_TAG_NODES % tag for tag in texts])
+    return f"[{_text(' '.join(tags))}{nodes}]"
+
+
+_TAG_NODES = ',["span","tag",%s]," "'  # a tag's nodes after the cell's sort key
+
+
+def _shared_cells(write: Callable[[Any], str], distinct_zero: bool = False) -> Callable[[Any], str]:
+    """``write(value)``, a cell's JSON text, written once per value (a closure: called a dozen times per row). With
+    ``distinct_zero`` zeros are written every time: ``0`` and ``-0`` are equal keys but print differently."""
+    kept: dict[Any, str] = {}
+
+    def cell(value: Any) -> str:
+        text = kept.get(value)
+        if text is None:
+            text = write(value)
+            if not (distinct_zero and value is not None and not value):
+                kept[value] = text
+        return text
+
+    return cell
+
+
+def _pair(key: float | str, text: str) -> str:
+    """``[key, text]`` as ``_json`` writes it: a number as its ``repr`` (json's way with a finite float)."""
+    return f"[{_text(key) if isinstance(key, str) else repr(key)},{_text(text)}]"
 
 
 def _href(path: str) -> str:

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 import pytest
+from markupsafe import Markup
 
 from funnel_site import formatting
 from funnel_site.build import check
 from funnel_site.formatting import Formatter
 from funnel_site.fragments import Fragments, rows_renderer
 from funnel_site.render import plan_site
-from funnel_site.table_data import _Cells
+from funnel_site.table_data import _Row
 
 SAMPLE = Path(__file__).parent / "data" / "sample"
 ROWS = "{% for item in rows %}<li>{{ root }}{{ title }}:{{ item }}</li>{{ row_end }}{% endfor %}"
@@ -60,25 +65,88 @@ def test_company_and_owner_pages_share_one_module_of_macros() -> None:
     assert len(pages) > 2 and shared == [True, True]  # the company pages' import, the owner pages' import
 
 
-def test_table_data_makes_an_owners_stages_statuses_and_companys_cells_once() -> None:
+def _reference_row(env: Any, stage_order: dict[str, int], currency: str, labels: dict[str, str], f: Any) -> str:
+    """A row of leads-data.js as the table data wrote it before its cells were kept as text: lists, then ``json.dumps``."""
+    money, percent, day = env.filters["money"], env.filters["percent"], env.filters["date"]
+    lead, texts = f.lead, {key: Markup(text).unescape() for key, text in labels.items()}
+    active, open_ = lead.status == "active", lead.status in ("active", "potential")
+    when = lead.closed_on or lead.expected_close
+    stage, member = env.globals["stage"](lead.stage), env.globals["member"](lead.owner)
+    number = lambda value: -1 if value is None else float(value)
+    badges: list[Any] = []
+    for shown, css, key in ((f.follow_up_overdue, "badge warn", "overdue"), (f.stale, "badge stale", "stale"),
+                            (f.qualified and open_, "badge ok", "qualified")):
+        if shown:
+            badges += [" ", ["span", css, texts[key]]]
+    href = lambda path: quote(path, safe="/")
+    cells = [
+        [lead.title, ["a", href(env.globals["page_url"](lead)), lead.title], *badges],
+        [lead.company or "", ["a", href(env.globals["company_url"](lead.company)), lead.company] if lead.company else "–"],
+        [lead.status, ["span", f"badge status-{lead.status}", texts.get(lead.status, lead.status)]],
+        [stage_order.get(lead.stage or "", -1), stage.name if stage else (lead.stage or "–")],
+        [member.name if member else lead.owner, ["a", href(env.globals["owner_url"](member.id)), member.name] if member else lead.owner],
+        [number(f.value), money(f.value, currency, False)],
+        [number(f.probability), percent(f.probability)],
+        [number(f.weighted) if active else -1, money(f.weighted, currency, False) if active else "–"],
+        [when.isoformat() if when else "", day(when)],
+        [lead.follow_up.isoformat() if lead.follow_up and open_ else "", day(lead.follow_up) if open_ else "–"],
+        [lead.source or "", lead.source or "–"],
+        [" ".join(lead.tags), *[node for tag in lead.tags for node in (["span", "tag", tag], " ")]],
+    ]
+    filters = [lead.status, lead.stage or "", lead.owner, lead.source or "", list(lead.tags)]
+    return json.dumps([filters, cells], ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _odd_leads(leads: Any) -> list[Any]:
+    """The sample's leads and copies with the values a row writes in its own way: zeros of either sign, no values,
+    markup, quotes and umlauts, unknown stages and owners, every badge."""
+    company = next(f.lead.company for f in leads if f.lead.company)  # a company of the build: it has a page
+    numbers = [
+        (Decimal(0), Decimal("-0"), Decimal(0)), (Decimal("-0"), Decimal("0.00"), Decimal("-0")),
+        (None, None, Decimal("0.5")), (Decimal("1.0"), Decimal(1), Decimal("1.00")),
+    ]
+    odd = []
+    for n, (value, weighted, probability) in enumerate(numbers):
+        for status in ("active", "potential", "won"):
+            lead = dataclasses.replace(
+                leads[0].lead, id=f"odd/{n}-{status} ä", title=f'"<T{n}>" & ü\u2028', status=status,
+                stage=("offer", "nowhere", None)[n % 3], owner=("anna", "nobody")[n % 2], company=(None, company)[n % 2],
+                source=(None, "", "fair")[n % 3], tags=(("a", '"b"', "<c>"), ())[n % 2], follow_up=(None, date(2026, 1, 2))[n % 2],
+                closed_on=None, expected_close=(date(2027, 3, 4), None)[n % 2],
+            )
+            odd.append(SimpleNamespace(lead=lead, value=value, weighted=weighted, probability=probability,
+                                       follow_up_overdue=n % 2 == 0, stale=n > 1, qualified=n != 2))
+    return [*leads, *odd]
+
+
+def test_a_table_data_row_is_the_json_of_its_cells() -> None:
+    """Cells shared by many rows are written once and reused as text: the same text as the whole row's ``json.dumps``."""
     checked = check(SAMPLE, date(2026, 11, 22), None, 1)
     plan = plan_site(checked.project, checked.figures, checked.problems, checked.scope)
-    cells = _Cells(plan.env, {"offer": 2}, "EUR", {"overdue": "O", "stale": "S", "qualified": "Q", "active": "A &amp; B"})
-    first, second = _two_of_one_owner(checked.figures.leads)
-    a, b = cells(first), cells(second)
-    assert a[4] is b[4] and a[4][0] == b[4][0]  # the owner's cell
-    again = cells(first)
-    assert again == a and all(again[i] is a[i] for i in (1, 2, 3, 4))  # company, status, stage, owner
-    assert again[0] is not a[0]  # the lead's own cells are its own
+    labels = {"overdue": "O", "stale": "S &lt;s&gt;", "qualified": "Q", "active": "A &amp; B"}
+    row = _Row(plan.env, {"offer": 2}, "EUR", labels)
+    leads = _odd_leads(checked.figures.leads)
+    for f in [*leads, *leads]:  # the second time from the kept cells
+        assert row(f) == _reference_row(plan.env, {"offer": 2}, "EUR", labels, f)
 
 
-def _two_of_one_owner(leads: Any) -> tuple[Any, Any]:
-    seen: dict[str, Any] = {}
-    for f in leads:
-        if f.lead.owner in seen:
-            return seen[f.lead.owner], f
-        seen[f.lead.owner] = f
-    raise AssertionError("the sample has two leads of one owner")
+def test_table_data_writes_a_shared_cell_once_per_value() -> None:
+    checked = check(SAMPLE, date(2026, 11, 22), None, 1)
+    plan = plan_site(checked.project, checked.figures, checked.problems, checked.scope)
+    asked: list[Any] = []
+    env = SimpleNamespace(globals=dict(plan.env.globals), filters=dict(plan.env.filters))
+    for name in ("company_url", "member"):
+        env.globals[name] = lambda value, name=name, asked_for=env.globals[name]: asked.append((name, value)) or asked_for(value)
+    env.filters["money"] = lambda value, *args: asked.append(("money", value)) or plan.env.filters["money"](value, *args)
+    row = _Row(env, {}, "EUR", {"overdue": "O", "stale": "S", "qualified": "Q"})
+    leads = checked.figures.leads
+    for f in [*leads, *leads]:
+        row(f)
+    companies = {f.lead.company for f in leads if f.lead.company}
+    assert sorted(value for name, value in asked if name == "company_url") == sorted(companies)
+    assert sorted(value for name, value in asked if name == "member") == sorted({f.lead.owner for f in leads})
+    amounts = [value for name, value in asked if name == "money" and value]  # zeros are written every time
+    assert len(amounts) == len(set(amounts)) > 1
 
 
 @pytest.mark.parametrize("zeros", [("0", "-0"), ("-0", "0"), ("0.00", "-0.0")])
