@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Iterable, Mapping, Sequence
 
 from funnel_site.model import STATUSES, Config, Lead, Member, Project, Stage, Target
@@ -12,6 +14,8 @@ from funnel_site.tally import CLOSED, NONE, Sums, Tally, tallied
 
 YOUNG_DAYS = 30
 HUNDRED = Decimal(100)
+_is_true = partial(operator.is_, True)
+_date_of = operator.attrgetter("date")
 
 
 @dataclass(frozen=True)
@@ -165,15 +169,14 @@ def lead_figures(lead: Lead, config: Config, today: date) -> LeadFigures:
         last_touch=touch,
         days_since_touch=(today - touch).days if touch else None,
         stage_since=_stage_since(lead),
-        qualified=all(lead.qualification.get(c) is True for c in config.qualification),
+        qualified=all(map(_is_true, map(lead.qualification.get, config.qualification))),
         young=lead.status in ("active", "potential") and lead.created is not None and 0 <= (today - lead.created).days < YOUNG_DAYS,
     )
 
 
 def last_touch(lead: Lead) -> date | None:
     """The latest of created, last_contact and the history dates."""
-    dates = [d for d in (lead.created, lead.last_contact, *(h.date for h in lead.history)) if d is not None]
-    return max(dates) if dates else None
+    return max(filter(None, (lead.created, lead.last_contact, *map(_date_of, lead.history))), default=None)  # dates are true
 
 
 def _stale_after(lead: Lead, config: Config) -> int:

@@ -27,6 +27,11 @@ _REQUIRED_BY_STATUS = {
     "cancelled": ("closed_on",),
 }
 _HISTORY_KEYS = {"date", "stage"}
+# Types of values that need no further look (checked for a whole list or mapping at once, in C); a value of
+# any other type, or of a subclass, takes the long way, which reports or converts it.
+_TEXT = frozenset({str})
+_DATE_OR_NOTHING = frozenset({date, type(None)})
+_FLAG = frozenset({bool})
 
 
 def parse_lead(
@@ -36,7 +41,7 @@ def parse_lead(
     """Validate one lead's front matter against the config."""
     reader = FieldReader(path, lines)
     status = _status(reader, data)
-    dates = {key: reader.date(data[key], key) if data.get(key) is not None else None for key in DATE_KEYS}
+    dates = dict(zip(DATE_KEYS, _dates(reader, data)))
     value, currency, value_base = _money(reader, data, config)
     lead = Lead(
         id=lead_id,
@@ -62,7 +67,7 @@ def parse_lead(
         tags=_tags(reader, data.get("tags")),
         qualification=_qualification(reader, data.get("qualification"), config),
         history=_history(reader, data.get("history"), config),
-        custom={key: value for key, value in data.items() if key not in _STANDARD_SET},
+        custom={} if _STANDARD_SET.issuperset(data) else {key: value for key, value in data.items() if key not in _STANDARD_SET},
         body=body,
         lines=lines,  # the parser's own map, its keys shared by every lead (strict_yaml.parse_yaml)
         body_line=body_line,
@@ -71,6 +76,13 @@ def parse_lead(
     _misspelt_keys(reader, lead.custom)
     # Warnings (a misspelt custom key) keep the lead; only errors drop it and fail the build.
     return (None if any(p.is_error for p in reader.problems) else lead), reader.problems
+
+
+def _dates(reader: FieldReader, data: Mapping[str, Any]) -> tuple[date | None, ...]:
+    found = tuple(map(data.get, DATE_KEYS))
+    if _DATE_OR_NOTHING.issuperset(map(type, found)):
+        return found
+    return tuple(None if value is None else reader.date(value, key) for key, value in zip(DATE_KEYS, found))
 
 
 def _status(reader: FieldReader, data: Mapping[str, Any]) -> Any:
@@ -147,6 +159,8 @@ def _source(reader: FieldReader, data: Mapping[str, Any], config: Config) -> str
 def _tags(reader: FieldReader, value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
+    if type(value) is list and _TEXT.issuperset(map(type, value)):
+        return tuple(value)
     return reader.string_list(value, "tags") or ()
 
 
@@ -159,6 +173,9 @@ def _contacts(reader: FieldReader, value: Any) -> tuple[Mapping[str, str], ...]:
         field = f"contact[{index}]" if isinstance(value, list) else "contact"
         if not isinstance(item, dict):
             reader.error(field, f"expected a mapping such as {{name: ..., email: ...}}, got {describe(item)}", "type")
+            continue
+        if _TEXT.issuperset(map(type, item.values())):
+            contacts.append(dict(item))
             continue
         contact = {}
         for key, text in item.items():
@@ -176,6 +193,8 @@ def _qualification(reader: FieldReader, value: Any, config: Config) -> dict[str,
     if not isinstance(value, dict):
         reader.error("qualification", f"expected a mapping of criterion to true/false, got {describe(value)}", "type")
         return {}
+    if _FLAG.issuperset(map(type, value.values())) and set(value).issubset(config.qualification):
+        return dict(value)
     result = {}
     for criterion, met in value.items():
         field = f"qualification.{criterion}"
@@ -194,12 +213,12 @@ def _history(reader: FieldReader, value: Any, config: Config) -> tuple[HistoryEn
     if not isinstance(value, list):
         reader.error("history", f"expected a list of {{date, stage}} entries, got {describe(value)}", "type")
         return ()
-    known = [s.id for s in config.stages] + list(CLOSED)
     entries = []
     for index, item in enumerate(value):
-        if type(item) is dict and item.keys() == _HISTORY_KEYS and isinstance(item["date"], date) and item["stage"] in known:
+        if type(item) is dict and item.keys() == _HISTORY_KEYS and isinstance(item["date"], date) and _is_stage(item["stage"], config):
             entries.append(HistoryEntry(item["date"], item["stage"]))  # the usual entry, with nothing to report
             continue
+        known = [s.id for s in config.stages] + list(CLOSED)
         field = f"history[{index}]"
         if not isinstance(item, dict):
             reader.error(field, f"expected a mapping such as {{date: 2026-01-31, stage: offer}}, got {describe(item)}", "type")
@@ -220,6 +239,11 @@ def _history(reader: FieldReader, value: Any, config: Config) -> tuple[HistoryEn
             entries.append(HistoryEntry(when, stage))
     _check_order(reader, entries)
     return tuple(entries)
+
+
+def _is_stage(stage: Any, config: Config) -> bool:
+    """A stage of the config or an outcome (a history entry's stage)."""
+    return type(stage) is str and (config.stage(stage) is not None or stage in CLOSED)
 
 
 def _check_order(reader: FieldReader, entries: list[HistoryEntry]) -> None:

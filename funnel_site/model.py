@@ -52,12 +52,25 @@ class Config:
     qualification: tuple[str, ...] = DEFAULT_QUALIFICATION
     repo_url: str | None = None
     edit_url: str | None = None
+    # Looked up for every lead, several times (validating, figures, pages): made once here.
+    _stages_by_id: Mapping[str | None, Stage] = field(init=False, repr=False, compare=False)
+    _members_by_id: Mapping[str, Member] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        stages: dict[str | None, Stage] = {}
+        members: dict[str, Member] = {}
+        for stage in self.stages:
+            stages.setdefault(stage.id, stage)  # the first of a repeated id, as a search from the front finds
+        for member in self.team:
+            members.setdefault(member.id, member)
+        object.__setattr__(self, "_stages_by_id", stages)
+        object.__setattr__(self, "_members_by_id", members)
 
     def stage(self, stage_id: str | None) -> Stage | None:
-        return next((s for s in self.stages if s.id == stage_id), None)
+        return self._stages_by_id.get(stage_id)
 
     def member(self, member_id: str) -> Member | None:
-        return next((m for m in self.team if m.id == member_id), None)
+        return self._members_by_id.get(member_id)
 
     def rate(self, currency: str) -> Decimal | None:
         """Value of one unit of ``currency`` in the base currency."""

@@ -210,3 +210,18 @@ def test_the_fast_path_answers_the_same_when_its_tables_are_emptied_between_docu
         assert sum(answer is not None for answer, _ in answers) > 40
         monkeypatch.undo()
     strict_yaml._forget_lines()
+
+
+def test_an_outline_that_keeps_coming_back_is_compiled_and_builds_the_same_data() -> None:
+    texts = [COMMON, *(text for text in EDGES if _common(text) is not None), *_front_matters()[:20]]
+    for text in texts:
+        built = [parse_common(text, 1) for _ in range(strict_yaml._COMPILE_AFTER + 2)]
+        assert all(_common(text) == _events(text) for _ in range(2))  # past the compiling use: compiled
+        assert len({id(data) for data, _ in built}) == len(built)  # new containers each time
+        assert {repr(_exact(data)) for data, _ in built} == {repr(_events(text)[1])}
+    plan = strict_yaml._PLANS[(1, tuple(map(strict_yaml._LINE_FORMS.get, COMMON.split("\n"))))]
+    assert plan is not None and plan.uses > strict_yaml._COMPILE_AFTER
+    assert plan.build.__code__.co_filename == "<string>"  # the compiled expression, not the tree of functions
+    data, _ = parse_common(COMMON, 1)
+    data["history"][1]["notes"].append("x")
+    assert parse_common(COMMON, 1)[0]["history"][1]["notes"] == ["a", "b: c"]

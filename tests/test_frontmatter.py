@@ -1,0 +1,31 @@
+"""frontmatter.decode against the "utf-8-sig" codec it stands in for: the same text, or the same problem."""
+
+from __future__ import annotations
+
+import codecs
+import random
+
+from funnel_site.frontmatter import decode
+from funnel_site.problems import Problem
+
+
+def _by_codec(path: str, raw: bytes) -> tuple[str | None, Problem | None]:
+    """decode as it was written with ``raw.decode("utf-8-sig")`` (an error's position is past the BOM)."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\0" in raw:
+        return decode(path, raw)  # decided before decoding
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        message = f"not valid UTF-8 (byte 0x{raw[error.start]:02x}); save the file as UTF-8"
+        return None, Problem(path, line, "file", message, rule="encoding")
+
+
+def test_decode_reads_bytes_as_the_utf_8_sig_codec_does() -> None:
+    rng = random.Random(5)
+    pieces = [b"a", b"\n", b"---\n", "ä".encode(), "€".encode(), b"\xff", b"\xc3", b"\xe2\x82", b"\xef\xbb\xbf", b"\xef\xbb", b"x: 1\n"]
+    samples = [b"", codecs.BOM_UTF8, b"\xef\xbb", codecs.BOM_UTF8 + b"\xff\n", codecs.BOM_UTF8 + b"a\nb\xff"]
+    samples += [b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))) for _ in range(3000)]
+    samples += [codecs.BOM_UTF8 + sample for sample in samples[5:1000]]
+    assert [decode("leads/a.md", raw) for raw in samples] == [_by_codec("leads/a.md", raw) for raw in samples]
+    assert decode("leads/a.md", codecs.BOM_UTF8 + "x: ä\n".encode()) == ("x: ä\n", None)
