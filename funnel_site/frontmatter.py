@@ -31,12 +31,12 @@ def decode(path: str, raw: bytes) -> tuple[str | None, Problem | None]:
         line = raw[:nul].count(b"\n") + 1
         message = "contains a NUL byte (a UTF-16 or binary file?); save the file as UTF-8 text"
         return None, Problem(path, line, "file", message, rule="encoding")
+    utf8 = raw.removeprefix(codecs.BOM_UTF8)  # what the "utf-8-sig" codec does, without its Python wrapper
     try:
-        # What the "utf-8-sig" codec does, without its Python wrapper; an error's position is past the BOM, as there.
-        return raw.removeprefix(codecs.BOM_UTF8).decode("utf-8"), None
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        byte = raw[error.start]
+        return utf8.decode("utf-8"), None
+    except UnicodeDecodeError as error:  # its position counts from the end of the BOM
+        line = utf8[: error.start].count(b"\n") + 1
+        byte = utf8[error.start]
         message = f"not valid UTF-8 (byte 0x{byte:02x}); save the file as UTF-8"
         return None, Problem(path, line, "file", message, rule="encoding")
 

@@ -10,14 +10,15 @@ from funnel_site.problems import Problem
 
 
 def _by_codec(path: str, raw: bytes) -> tuple[str | None, Problem | None]:
-    """decode as it was written with ``raw.decode("utf-8-sig")`` (an error's position is past the BOM)."""
+    """decode with ``raw.decode("utf-8-sig")``, whose error position counts from the end of a BOM."""
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\0" in raw:
         return decode(path, raw)  # decided before decoding
     try:
         return raw.decode("utf-8-sig"), None
     except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        message = f"not valid UTF-8 (byte 0x{raw[error.start]:02x}); save the file as UTF-8"
+        at = error.start + (3 if raw.startswith(codecs.BOM_UTF8) else 0)
+        line = raw[:at].count(b"\n") + 1
+        message = f"not valid UTF-8 (byte 0x{raw[at]:02x}); save the file as UTF-8"
         return None, Problem(path, line, "file", message, rule="encoding")
 
 
@@ -29,3 +30,8 @@ def test_decode_reads_bytes_as_the_utf_8_sig_codec_does() -> None:
     samples += [codecs.BOM_UTF8 + sample for sample in samples[5:1000]]
     assert [decode("leads/a.md", raw) for raw in samples] == [_by_codec("leads/a.md", raw) for raw in samples]
     assert decode("leads/a.md", codecs.BOM_UTF8 + "x: ä\n".encode()) == ("x: ä\n", None)
+
+
+def test_a_bad_byte_after_a_bom_is_reported_at_its_own_line() -> None:
+    raw = codecs.BOM_UTF8 + b"---\ntitle: x\n\xfc\n---\n"
+    assert decode("leads/a.md", raw) == (None, Problem("leads/a.md", 3, "file", "not valid UTF-8 (byte 0xfc); save the file as UTF-8", rule="encoding"))
