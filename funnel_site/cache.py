@@ -1,9 +1,12 @@
 """A persistent cache of validated leads, keyed by file content, so an unchanged lead is never parsed twice.
 
-One pack file per cache directory holds, per lead file, the pickled ``(Lead | None, problems)`` of the
-last run under the key sha256(path, file bytes). The pack's header names the funnel-site version, a
+One pack file per cache directory holds the ``(Lead | None, problems)`` of the last run's lead files in
+chunks: each chunk is one pickle of the entries of up to a few hundred files, as the parse made them
+(parallel.py; a worker's pickle is the one it sent), listed with their keys sha256(path, file bytes).
+One pickle per chunk writes the names and values its leads share once and is read in one go: a third
+of the cpu of one pickle per lead at each end. The pack's header names the funnel-site version, a
 digest of the package's source code, the Python and PyYAML versions and a fingerprint of the validated
-config: a pack written by anything else is ignored as a whole, an entry that does not unpickle is
+config: a pack written by anything else is ignored as a whole, a chunk that does not unpickle is
 ignored alone. Pickle is fine for a private cache; whoever can write the cache directory can already
 change the pipeline's code and files.
 """
@@ -32,8 +35,10 @@ from funnel_site.problems import Problem
 CACHE_DIR_NAME = ".funnel-site-cache"
 CACHE_DIR_ENV = "FUNNEL_SITE_CACHE_DIR"
 PACK_NAME = "leads.pickle"
-MAGIC = b"funnel-site lead cache 1\n"
+MAGIC = b"funnel-site lead cache 2\n"
 Entry = tuple[Lead | None, list[Problem]]
+Chunk = tuple[tuple[bytes, ...], bytes]  # the keys of some entries, and one pickle of the list of them
+SMALL_CHUNK = 50  # entries: a chunk kept from an earlier run with fewer is merged with others when the pack changes
 
 
 def cache_dir_for(root: Path, cache_dir: Path | None, disabled: bool) -> Path | None:
@@ -76,10 +81,6 @@ def entry_key(path: str, raw: bytes) -> bytes:
     return hashlib.sha256(path.encode() + b"\0" + raw).digest()
 
 
-def dump_entry(entry: Entry) -> bytes:
-    return _pickled(entry)
-
-
 def dump_entries(entries: list[Entry]) -> bytes:
     """Many entries as one pickle, which writes the names and values they share once."""
     return _pickled(entries)
@@ -110,43 +111,59 @@ class LeadCache:
     def __init__(self, directory: Path, config: Config) -> None:
         self.directory = directory
         self.header = MAGIC + hashlib.sha256(f"{code_fingerprint()}\0{config!r}".encode()).hexdigest().encode() + b"\n"
-        self.stored = self._read()
-        self.used: dict[bytes, bytes] = {}
-        self.changed = False
+        self.chunks = self._read()
+        self.stored = {key: (number, place) for number, (keys, _) in enumerate(self.chunks) for place, key in enumerate(keys)}
+        self.unpickled: dict[int, list[Entry | None]] = {}  # chunk number -> its entries, once asked for
+        self.used: dict[int, dict[bytes, Entry]] = {}  # chunk number -> the entries this run took from it
+        self.new: list[Chunk] = []
 
-    def _read(self) -> dict[bytes, bytes]:
+    def _read(self) -> list[Chunk]:
         try:
             data = (self.directory / PACK_NAME).read_bytes()
         except OSError:
-            return {}
+            return []
         if not data.startswith(self.header):
-            return {}  # another version, another config, or not ours
+            return []  # another version, another config, or not ours
         try:
-            stored = pickle.loads(data[len(self.header):])
+            chunks = pickle.loads(data[len(self.header):])
         except Exception:  # a truncated or damaged pack: start afresh  # noqa: BLE001
-            return {}
-        if not isinstance(stored, dict):
-            return {}
-        return {k: v for k, v in stored.items() if isinstance(k, bytes) and isinstance(v, bytes)}
+            return []
+        return chunks if isinstance(chunks, list) and all(map(_is_chunk, chunks)) else []
 
     def get(self, key: bytes) -> Entry | None:
         """The cached result for a file's key, or None when unknown or unreadable."""
-        blob = self.stored.get(key)
-        if blob is None:
+        where = self.stored.get(key)
+        if where is None:
             return None
-        entry = _load_entry(blob)
+        number, place = where
+        if number not in self.unpickled:
+            self.unpickled[number] = _load_entries(self.chunks[number][1], len(self.chunks[number][0]))
+        entry = self.unpickled[number][place]
         if entry is not None:
-            self.used[key] = blob
+            self.used.setdefault(number, {})[key] = entry
         return entry
 
-    def put(self, key: bytes, blob: bytes) -> None:
-        self.used[key] = blob
-        self.changed = True
+    def put(self, keys: tuple[bytes, ...], blob: bytes) -> None:
+        """The entries of ``keys``, pickled together in ``blob`` (``dump_entries``)."""
+        self.new.append((keys, blob))
 
     def save(self) -> None:
-        """Keep exactly this run's entries; a cache that cannot be written is no reason to fail a build."""
-        if not self.changed and self.used.keys() == self.stored.keys():
+        """Keep exactly this run's entries; a cache that cannot be written is no reason to fail a build.
+
+        Chunks this run used whole are kept as they are; the entries it used from others (some of their files
+        changed or went away, or the chunk is small) are pickled afresh, together.
+        """
+        whole = {number for number, used in self.used.items() if len(used) == len(self.chunks[number][0])}
+        if not self.new and len(whole) == len(self.chunks):
             return
+        kept = {number for number in whole if len(self.chunks[number][0]) >= SMALL_CHUNK}
+        loose = {key: entry for number, used in self.used.items() if number not in kept for key, entry in used.items()}
+        chunks = [self.chunks[number] for number in sorted(kept)] + self.new
+        if loose:
+            chunks.append((tuple(loose), dump_entries(list(loose.values()))))
+        self._write(chunks)
+
+    def _write(self, chunks: list[Chunk]) -> None:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             ignore = self.directory / ".gitignore"
@@ -155,20 +172,29 @@ class LeadCache:
             handle, temporary = tempfile.mkstemp(prefix=f".{PACK_NAME}.", dir=self.directory)
             with os.fdopen(handle, "wb") as stream:
                 stream.write(self.header)
-                pickle.dump(self.used, stream, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(chunks, stream, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temporary, self.directory / PACK_NAME)
         except OSError:
             if "temporary" in locals():
                 Path(temporary).unlink(missing_ok=True)
 
 
-def _load_entry(blob: bytes) -> Entry | None:
+def _is_chunk(chunk: Any) -> bool:
+    return (isinstance(chunk, tuple) and len(chunk) == 2 and isinstance(chunk[0], tuple) and isinstance(chunk[1], bytes)
+            and all(isinstance(key, bytes) for key in chunk[0]))
+
+
+def _load_entries(blob: bytes, count: int) -> list[Entry | None]:
+    """A chunk's entries; None for each one that is not an entry, and for all of them when the chunk does not unpickle."""
     try:
-        entry: Any = pickle.loads(blob)
-    except Exception:  # noqa: BLE001 - a damaged entry is a cache miss, never a crash
-        return None
-    if (not isinstance(entry, tuple) or len(entry) != 2 or not isinstance(entry[1], list)
-            or not (entry[0] is None or isinstance(entry[0], Lead))
-            or not all(isinstance(p, Problem) for p in entry[1])):
-        return None
-    return entry[0], entry[1]
+        entries: Any = pickle.loads(blob)
+    except Exception:  # noqa: BLE001 - a damaged chunk is a cache miss, never a crash
+        return [None] * count
+    if not isinstance(entries, list) or len(entries) != count:
+        return [None] * count
+    return [entry if _is_entry(entry) else None for entry in entries]
+
+
+def _is_entry(entry: Any) -> bool:
+    return (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[1], list)
+            and (entry[0] is None or isinstance(entry[0], Lead)) and all(isinstance(p, Problem) for p in entry[1]))

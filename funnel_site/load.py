@@ -255,10 +255,14 @@ def read_leads(
         progress.update("parsing lead files:", 0, len(todo))
         parsed = parse_all(parse_lead_bytes, [(path, raw) for _, path, raw in todo], config, jobs, cache is not None, _shared)
         progress.update("parsed lead files:", len(todo), len(todo))
-    for (index, path, _), (entry, blob) in zip(todo, parsed):
-        results[index] = entry
+    start = 0
+    for entries, blob in parsed:
+        chunk = todo[start:start + len(entries)]
+        start += len(entries)
+        for (index, _, _), entry in zip(chunk, entries):
+            results[index] = entry
         if cache is not None and blob is not None:
-            cache.put(keys[path], blob)
+            cache.put(tuple(keys[path] for _, path, _ in chunk), blob)
     if cache is not None:
         cache.save()
     return list(filter(None, results))

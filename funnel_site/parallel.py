@@ -5,11 +5,12 @@ Forking lets the workers inherit the file bytes and the config instead of receiv
 nobody has claimed yet are a range in shared memory: the workers take them from its front, this process
 from its back, one at a time, until the two ends meet; so everyone stops at about the same time, however
 unevenly the files or the cores' other work are spread (halves fixed in advance left one side idle for
-~0.3 s of 1.0 at 10k leads). Each worker sends back its chunks when it is done with all of them (one that
-sent chunks meanwhile would wait for the parent, busy parsing, to take the GIL and receive them: ~0.25 s
-of 1.2 at 10k leads): its entries pickled one by one when the parent keeps them in the cache as they are,
-otherwise one pickle per chunk, which is smaller and quicker at both ends. Below ``MIN_FILES`` files, or
-where fork is unavailable, the parse runs in this process: starting workers would cost more than it saves.
+~0.3 s of 1.0 at 10k leads). A worker sends each chunk as one pickle through a queue, whose thread writes
+it while the worker parses on; this process takes in what has arrived between two of its own chunks, so
+when the ends meet only the last chunk or two are left to unpickle (a worker's whole share, received at
+the end, was unpickled at ~28 us a lead while the other core stood idle). The cache keeps the chunks'
+pickles as they are (cache.py). Below ``MIN_FILES`` files, or where fork is unavailable, the parse runs
+in this process: starting workers would cost more than it saves.
 """
 
 from __future__ import annotations
@@ -17,19 +18,20 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import queue
 from typing import Any, Callable, Iterator, Sequence
 
-from funnel_site.cache import Entry, dump_entries, dump_entry
+from funnel_site.cache import Entry, dump_entries
 from funnel_site.model import Config
 
 MIN_FILES = 500
 CHUNK = 250  # files per worker at least, and per claim
 Parse = Callable[[str, bytes, Config], Entry]
-Parsed = list[tuple[Entry, bytes | None]]
+Parsed = tuple[list[Entry], bytes | None]  # the entries of consecutive files, with their pickle when wanted
 
-# Set just before the fork and inherited by the workers; never pickled. The last part is the shared
-# [first, end) of the unclaimed chunks.
-_job: tuple[Parse, Sequence[tuple[str, bytes]], Config, bool, Any] | None = None
+# Set just before the fork and inherited by the workers; never pickled. The last parts are the shared
+# [first, end) of the unclaimed chunks and the queue of the chunks parsed by workers.
+_job: tuple[Parse, Sequence[tuple[str, bytes]], Config, Any, Any] | None = None
 
 
 def workers_for(files: int, jobs: int | None) -> int:
@@ -44,34 +46,50 @@ def workers_for(files: int, jobs: int | None) -> int:
 
 
 def parse_all(parse: Parse, items: Sequence[tuple[str, bytes]], config: Config, jobs: int | None,
-              pickled: bool, keep: Callable[[Entry], Entry]) -> Parsed:
-    """``parse(path, raw, config)`` for every item, in order; with the pickled entry when ``pickled``
-    (the cache wants it, and workers return it anyway). Each entry a worker parsed passes through
-    ``keep`` as soon as this process has unpickled it (those parsed here share their strings already)."""
+              pickled: bool, keep: Callable[[Entry], Entry]) -> list[Parsed]:
+    """``parse(path, raw, config)`` for every item, in order, in chunks of consecutive items; each chunk with
+    one pickle of its entries when ``pickled`` (the cache wants it; workers send it anyway). Each entry a
+    worker parsed passes through ``keep`` as soon as this process has unpickled it (those parsed here share
+    their strings already)."""
     workers = workers_for(len(items), jobs)
     if workers <= 1:
-        return _parsed(parse, items, config, pickled)
+        return [_parsed(parse, items[start:start + CHUNK], config, pickled) for start in range(0, len(items), CHUNK)]
     context = multiprocessing.get_context("fork")
-    unclaimed = context.Array("q", [0, (len(items) + CHUNK - 1) // CHUNK])
+    chunks = (len(items) + CHUNK - 1) // CHUNK
+    unclaimed, arrivals = context.Array("q", [0, chunks]), context.Queue()
     global _job
-    _job = (parse, items, config, pickled, unclaimed)
+    _job = (parse, items, config, unclaimed, arrivals)
+    parsed: dict[int, Parsed] = {}
+
+    def receive(block: bool) -> bool:
+        """One chunk a worker sent: False when none has arrived and ``block`` is not set."""
+        try:
+            chunk, blob = arrivals.get(block)
+        except queue.Empty:
+            return False
+        parsed[chunk] = ([keep(entry) for entry in pickle.loads(blob)], blob if pickled else None)
+        return True
+
     try:
         with context.Pool(workers - 1) as pool:
             pending = [pool.apply_async(_parse_claimed) for _ in range(workers - 1)]
-            own = {chunk: _parsed(parse, items[chunk * CHUNK:(chunk + 1) * CHUNK], config, pickled)
-                   for chunk in _claimed(unclaimed, from_end=True)}
-            theirs = dict(chunk for result in pending for chunk in result.get())
+            for chunk in _claimed(unclaimed, from_end=True):
+                parsed[chunk] = _parsed(parse, items[chunk * CHUNK:(chunk + 1) * CHUNK], config, pickled)
+                while receive(False):
+                    pass
+            for result in pending:
+                result.get()  # a worker's error is raised here
+            while len(parsed) < chunks:
+                receive(True)
     finally:
         _job = None
-    parsed: Parsed = []
-    for chunk in range(len(own) + len(theirs)):
-        parsed.extend(own[chunk] if chunk in own else _received(theirs[chunk], pickled, keep))
-    return parsed
+        arrivals.close()
+    return [parsed[chunk] for chunk in range(chunks)]
 
 
 def _parsed(parse: Parse, items: Sequence[tuple[str, bytes]], config: Config, pickled: bool) -> Parsed:
     entries = [parse(path, raw, config) for path, raw in items]
-    return [(entry, dump_entry(entry) if pickled else None) for entry in entries]
+    return entries, dump_entries(entries) if pickled else None
 
 
 def _claimed(unclaimed: Any, from_end: bool) -> Iterator[int]:
@@ -86,25 +104,10 @@ def _claimed(unclaimed: Any, from_end: bool) -> Iterator[int]:
         yield chunk
 
 
-def _parse_claimed() -> list[tuple[int, list[bytes]]]:
-    """A worker's chunks, each with its entries pickled one by one when the cache wants them so, otherwise
-    with one pickle of them all."""
+def _parse_claimed() -> None:
+    """A worker's chunks, each sent with one pickle of its entries as soon as it is parsed."""
     assert _job is not None, "a worker runs only inside parse_all"
-    parse, items, config, pickled, unclaimed = _job
-    done = []
+    parse, items, config, unclaimed, arrivals = _job
     for chunk in _claimed(unclaimed, from_end=False):
         entries = [parse(path, raw, config) for path, raw in items[chunk * CHUNK:(chunk + 1) * CHUNK]]
-        done.append((chunk, [dump_entry(entry) for entry in entries] if pickled else [dump_entries(entries)]))
-    return done
-
-
-def _received(blobs: list[bytes], pickled: bool, keep: Callable[[Entry], Entry]) -> Parsed:
-    """A worker's chunk as entries, with their pickles when ``pickled``."""
-    if pickled:
-        return [(keep(_entry(blob)), blob) for blob in blobs]
-    return [(keep(entry), None) for entry in pickle.loads(blobs[0])]
-
-
-def _entry(blob: bytes) -> Entry:
-    lead, problems = pickle.loads(blob)
-    return lead, problems
+        arrivals.put((chunk, dump_entries(entries)))

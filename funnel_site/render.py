@@ -309,7 +309,14 @@ def render_data_files(plan: SitePlan, fragments: Fragments | None = None) -> dic
 def data_files(plan: SitePlan, fragments: Fragments | None = None) -> dict[str, Iterable[bytes]]:
     """``render_data_files`` in pieces, made as they are asked for: a build writes the exports (100+ MB at 100k leads)
     piece by piece instead of holding them."""
-    project, figures, warnings, scope = (plan.context[key] for key in ("project", "figures", "warnings", "scope"))
+    return site_data_files(*(plan.context[key] for key in ("project", "figures", "warnings", "scope")), fragments=fragments)
+
+
+def site_data_files(
+    project: Project, figures: Figures, warnings: Iterable[Problem], scope: Scope | None, fragments: Fragments | None = None,
+) -> dict[str, Iterable[bytes]]:
+    """``data_files`` without a plan: they show no page's links but the lead pages' (``page_url``), so a build can
+    make them while it plans the pages."""
     config = project.config
     files: dict[str, Iterable[bytes]] = {}
     extra = {"scope": scope.to_data() if scope else None}

@@ -41,7 +41,7 @@ from funnel_site.problems import Problem
 from funnel_site.theme import builtin_templates
 
 if TYPE_CHECKING:
-    from funnel_site.figures import Figures, LeadFigures
+    from funnel_site.figures import Figures
     from funnel_site.render import SitePlan
 
 MAGIC = b"funnel-site site cache 1\n"
@@ -88,20 +88,18 @@ def page_digests(fingerprint: bytes, plan: SitePlan, figures: Figures, keys: dic
     if len({path for path, _, _ in plan.pages}) != len(plan.pages):
         return {}  # two pages on one path (the later wins): not worth reasoning about
     company_url = plan.env.globals["company_url"]
-
-    def shown(f: LeadFigures) -> bytes:
-        link = company_url(f.lead.company) if f.lead.company else ""
-        return keys[f.lead.path] + link.encode() + b"\0"
-
+    shown: dict[str, bytes] = {}  # per lead path: what a page shows of the lead, made once for its three pages
     by_owner: dict[str, list[bytes]] = {}
     for f in figures.leads:
-        by_owner.setdefault(f.lead.owner, []).append(shown(f))
+        link = company_url(f.lead.company) if f.lead.company else ""
+        shown[f.lead.path] = part = keys[f.lead.path] + link.encode() + b"\0"
+        by_owner.setdefault(f.lead.owner, []).append(part)
     digests: dict[str, bytes] = {}
     for path, template, extra in plan.pages:
         if template == "lead.html":
-            parts = [shown(extra["lf"])]
+            parts = [shown[extra["lead"].path]]
         elif template == "company.html":
-            parts = [repr(extra["company"].key).encode(), *(shown(f) for f in extra["company"].leads)]
+            parts = [repr(extra["company"].key).encode(), *(shown[f.lead.path] for f in extra["company"].leads)]
         elif template == "owner.html":
             parts = [repr(extra["owner"].member).encode(), *by_owner.get(extra["owner"].member.id, ())]
         else:

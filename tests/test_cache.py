@@ -107,15 +107,27 @@ def test_corrupt_pack_is_ignored(make_project, parses: list[str], tmp_path: Path
     assert parses == []  # and it was rewritten whole
 
 
-def test_corrupt_entry_is_ignored_alone(make_project, parses: list[str], tmp_path: Path) -> None:
+def test_a_corrupt_chunk_is_ignored_alone(make_project, parses: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("funnel_site.parallel.CHUNK", 3)
+    root = make_project(files(2))  # 8 files: chunks of 3, 3 and 2
+    load_project(root, cache_dir=tmp_path / "cache")
+    cache = LeadCache(tmp_path / "cache", load_config(root.resolve()))
+    assert [len(keys) for keys, _ in cache.chunks] == [3, 3, 2]
+    (keys, blob), *others = cache.chunks
+    (tmp_path / "cache" / PACK_NAME).write_bytes(cache.header + pickle.dumps([(keys, blob[:25] + b"\xff garbage"), *others]))
+    parses.clear()
+    assert load_project(root, cache_dir=tmp_path / "cache") == load_project(root, cache_dir=None)
+    assert len(parses) == 3 + 8
+
+
+def test_an_entry_that_is_not_one_is_ignored_alone(make_project, parses: list[str], tmp_path: Path) -> None:
     root = make_project(files(1))
     load_project(root, cache_dir=tmp_path / "cache")
-    pack = tmp_path / "cache" / PACK_NAME
     cache = LeadCache(tmp_path / "cache", load_config(root.resolve()))
-    stored = dict(cache.stored)
-    damaged = sorted(stored)[0]
-    stored[damaged] = stored[damaged][:25] + b"\xff garbage"
-    pack.write_bytes(cache.header + pickle.dumps(stored))
+    [(keys, blob)] = cache.chunks
+    entries = pickle.loads(blob)
+    entries[1] = ("not a lead", [])
+    (tmp_path / "cache" / PACK_NAME).write_bytes(cache.header + pickle.dumps([(keys, pickle.dumps(entries))]))
     parses.clear()
     assert load_project(root, cache_dir=tmp_path / "cache") == load_project(root, cache_dir=None)
     assert len(parses) == 1 + 4
@@ -126,15 +138,51 @@ def test_pack_of_another_version_is_ignored(make_project, monkeypatch: pytest.Mo
     monkeypatch.setattr(cache_module, "code_fingerprint", lambda: "funnel-site 0.0.1")
     load_project(root, cache_dir=tmp_path / "cache")
     old = LeadCache(tmp_path / "cache", load_config(root.resolve()))
-    poisoned = {}
-    for key, blob in old.stored.items():  # entries that would be wrong if the other version's pack were used
-        lead_, problems = pickle.loads(blob)
-        poisoned[key] = pickle.dumps((lead_ and replace(lead_, title="stale"), problems[:0]))
+    poisoned = []
+    for keys, blob in old.chunks:  # entries that would be wrong if the other version's pack were used
+        entries = [(lead_ and replace(lead_, title="stale"), problems[:0]) for lead_, problems in pickle.loads(blob)]
+        poisoned.append((keys, pickle.dumps(entries)))
     (tmp_path / "cache" / PACK_NAME).write_bytes(old.header + pickle.dumps(poisoned))
     monkeypatch.undo()
     project = load_project(root, cache_dir=tmp_path / "cache")
     assert project == load_project(root)
     assert "stale" not in {lead.title for lead in project.leads}
+
+
+def test_chunks_used_whole_are_kept_as_they_are_the_rest_pickled_afresh_together(
+    make_project, parses: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("funnel_site.parallel.CHUNK", 3)
+    monkeypatch.setattr(cache_module, "SMALL_CHUNK", 3)
+    root = make_project(files(3))  # 12 files: 4 chunks of 3
+    load_project(root, cache_dir=tmp_path / "cache")
+    config = load_config(root.resolve())
+    before = LeadCache(tmp_path / "cache", config).chunks
+    (root / "leads" / "a001.md").write_text(GOOD.replace("value: 1000", "value: 2500"))  # the first chunk's second file
+    (root / "leads" / "sub" / "b002.md").unlink()  # the third chunk's last file
+    parses.clear()
+    project = load_project(root, cache_dir=tmp_path / "cache")
+    assert parses == ["leads/a001.md"] and project == load_project(root)
+    after = LeadCache(tmp_path / "cache", config).chunks
+    assert after[:2] == [before[1], before[3]]  # the same bytes
+    new, merged = after[2:]
+    assert merged[0] == before[0][0][::2] + before[2][0][:2] and len(pickle.loads(merged[1])) == 4
+    assert len(new[0]) == 1 and pickle.loads(new[1])[0][0].value == 2500
+    pack = (tmp_path / "cache" / PACK_NAME).stat()
+    parses.clear()
+    assert load_project(root, cache_dir=tmp_path / "cache") == project and parses == []
+    assert (tmp_path / "cache" / PACK_NAME).stat().st_mtime_ns == pack.st_mtime_ns  # nothing changed: not written
+
+
+def test_small_chunks_are_merged_once_the_pack_changes(make_project, parses: list[str], tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_project(files(1))
+    load_project(root, cache_dir=tmp_path / "cache")
+    config = load_config(root.resolve())
+    for number in range(3):  # an edit per run: a chunk of one file each
+        (root / "leads" / "a000.md").write_text(GOOD.replace("value: 1000", f"value: {number + 1}"))
+        load_project(root, cache_dir=tmp_path / "cache")
+        assert [len(keys) for keys, _ in LeadCache(tmp_path / "cache", config).chunks] == [1, 3]  # the new one, the others merged
 
 
 def test_parallel_load_equals_serial_including_problem_order(make_project, tmp_path: Path) -> None:
