@@ -28,6 +28,7 @@ DUE_SOON_DAYS = 14
 TOP_OPPORTUNITIES = 10
 TABLE_PAGE_SIZE = 500  # rows per page of the all-leads table: ~0.5 MB of HTML, quick to render and to read
 BOARD_COLUMN_CARDS = 50  # cards per board column; the rest are counted and linked to the table
+LIST_ROWS = 100  # rows per list on the overview, closed, ideas and owner pages; the rest are counted (and linked to the table)
 OPEN = ("active", "potential")
 _TRANSLITERATION = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "ae", "Ö": "oe", "Ü": "ue"})
 

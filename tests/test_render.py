@@ -401,3 +401,43 @@ def test_an_owner_page_lists_their_follow_ups_or_says_nothing_is_due(site: dict[
         '<li><span class="when overdue">Nov 20, 2026</span> <a href="../leads/acme.html">Website relaunch</a>'
         ' <span class="meta">Call</span></li>\n')
     assert follow_ups("owners/ben.html") == '<li class="empty">Nothing due.</li>\n'
+
+
+def test_long_lists_show_their_first_rows_and_count_or_link_the_rest(big_site: Path) -> None:
+    def page(name: str) -> str:
+        return (big_site / name).read_text(encoding="utf-8")
+
+    ideas = page("ideas.html")
+    assert ideas.count("<tr>\n<th scope=\"row\">") == 100
+    assert '</div>\n<p class="more"><a href="leads.html#status=potential">and 120 more in the table</a></p>\n' in ideas
+    closed = page("closed.html")
+    assert '<p class="more"><a href="leads.html#status=won">and 10 more in the table</a></p>\n</section>' in closed
+    assert '<p class="more"><a href="leads.html#status=lost">and 11 more in the table</a></p>\n</section>' in closed
+    assert "Zeppelin needle" not in closed  # the lost lead closed first: the 111th, most recent first
+    anna = page("owners/anna.html")
+    assert '<p class="more"><a href="../leads.html#owner=anna">and 450 more in the table</a></p>\n' in anna
+
+
+def test_the_overview_counts_the_follow_ups_stale_leads_and_warnings_past_its_lists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import date
+
+    from conftest import write_project
+    from funnel_site import views
+    from funnel_site.build import build as build_site
+
+    monkeypatch.setattr(views, "LIST_ROWS", 2)
+    files = {f"leads/late-{i}.md": lead(title=f"Late {i}", owner="anna", status="active", stage="offer", value=100 * i, created="2026-01-05",
+                                        expected_close="2027-01-10", follow_up=f"2026-11-0{i}", last_contact="2026-01-05") for i in range(1, 6)}
+    root = write_project(tmp_path / "pipeline", files)
+    build_site(root, tmp_path / "site", date.fromisoformat(TODAY))
+    index = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+
+    def section(heading: str) -> str:
+        return index.split(f'<h2 id="{heading}-heading">')[1].split("</section>")[0]
+
+    for heading, rows in (("followups", 2), ("stale", 2), ("warnings", 2)):
+        assert section(heading).count("<li") == rows, heading
+    assert section("followups").endswith('</ul>\n<p class="more">and 3 more</p>\n')
+    assert section("stale").endswith('</ul>\n<p class="more">and 3 more</p>\n')
+    assert '<span class="count">15</span>' in section("warnings")
+    assert section("warnings").endswith('</ul>\n<p class="more">and 13 more</p>\n')
