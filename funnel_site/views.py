@@ -42,8 +42,15 @@ class Group:
     leads: tuple[LeadFigures, ...]
     open_value: Decimal
     won_value: Decimal
-    close_rate: Rate
-    win_rate: Rate
+
+    # Made when first asked for: only the rate tables show them, never the thousands of company pages.
+    @functools.cached_property
+    def close_rate(self) -> Rate:
+        return outcome_rates(self.leads)[0]
+
+    @functools.cached_property
+    def win_rate(self) -> Rate:
+        return outcome_rates(self.leads)[1]
 
     @property
     def counts(self) -> dict[str, int]:
@@ -104,15 +111,12 @@ def _sum(values: Iterable[Decimal | None]) -> Decimal:
 
 
 def group(key: str, label: str, leads: Sequence[LeadFigures]) -> Group:
-    close, win, _ = outcome_rates(leads)
     return Group(
         key=key,
         label=label,
         leads=tuple(leads),
         open_value=_sum(f.value for f in leads if f.lead.status == "active"),
         won_value=_sum(f.value for f in leads if f.lead.status == "won"),
-        close_rate=close,
-        win_rate=win,
     )
 
 

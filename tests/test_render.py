@@ -441,3 +441,15 @@ def test_the_overview_counts_the_follow_ups_stale_leads_and_warnings_past_its_li
     assert section("stale").endswith('</ul>\n<p class="more">and 3 more</p>\n')
     assert '<span class="count">15</span>' in section("warnings")
     assert section("warnings").endswith('</ul>\n<p class="more">and 13 more</p>\n')
+
+
+def test_a_group_makes_its_rates_only_when_asked_and_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from funnel_site import views
+
+    calls: list[int] = []
+    real = views.outcome_rates
+    monkeypatch.setattr(views, "outcome_rates", lambda leads: calls.append(len(leads)) or real(leads))
+    company = views.group("acme", "Acme", [])
+    assert calls == []  # a company page never shows them
+    assert (company.close_rate, company.win_rate, company.close_rate) == real([])[:2] + real([])[:1]
+    assert calls == [0, 0]
