@@ -162,6 +162,8 @@ class Bench:
         self.tool = installed()
         self.baseline = source_tree(args.baseline) if args.baseline else None
         self.has_cache = self.tool.supports("build", "--cache-dir")
+        # without a flag a baseline would keep its parse cache in the corpus folder and be warm after its first run
+        self.base_has_cache = self.baseline is not None and self.baseline.supports("build", "--cache-dir")
         self.has_serve = self.tool.supports("serve", "usage")
         self.hugo = hugo_binary(args.hugo)
         self.rows: list[Row] = []
@@ -183,9 +185,9 @@ class Bench:
         argv = ["build", str(root), "-o", str(out), "--today", self.today]
         return argv + (["--cache-dir", str(cache)] if cache else [])
 
-    def check_argv(self, root: Path, cache: Path | None) -> list[str]:
+    def check_argv(self, root: Path, cache: Path | None, has_cache: bool | None = None) -> list[str]:
         argv = ["check", str(root), "--today", self.today]
-        if self.has_cache:
+        if self.has_cache if has_cache is None else has_cache:
             argv += ["--cache-dir", str(cache)] if cache else ["--no-cache"]
         return argv
 
@@ -202,10 +204,11 @@ class Bench:
                 self.discards.discard(path)
             cold.samples.append(self.tool.run(*self.build_argv(root, out, cache if self.has_cache else None)))
             if self.baseline is not None and base is not None and base_check is not None:
-                self.discards.discard(out)
-                base.samples.append(self.baseline.run(*self.build_argv(root, out, None)))
+                for path in (out, cache):
+                    self.discards.discard(path)
+                base.samples.append(self.baseline.run(*self.build_argv(root, out, cache if self.base_has_cache else None)))
                 base.ratios.append(cold.samples[-1].wall / base.samples[-1].wall)
-                base_check.samples.append(self.baseline.run("check", str(root), "--today", self.today))
+                base_check.samples.append(self.baseline.run(*self.check_argv(root, None, self.base_has_cache)))
             if hugo is not None:
                 self.discards.discard(hugo_out)
                 argv = [self.hugo, "--source", str(HUGO_SITE), "--contentDir", str(root), "--destination",
