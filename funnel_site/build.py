@@ -11,10 +11,11 @@ import hashlib
 import multiprocessing
 import multiprocessing.process
 import os
+import pickle
 import shutil
-import signal
 import stat
 import tempfile
+import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -27,7 +28,7 @@ from funnel_site.load import Sources, load_project, parse_sources, read_sources
 from funnel_site.model import Config, Project
 from funnel_site.progress import SILENT, Progress
 from funnel_site.problems import ConfigError, Problem, UsageError, sort_problems
-from funnel_site.parallel import workers_for
+from funnel_site.parallel import die_with_parent, workers_for
 from funnel_site.restrict import Scope, find_owner, restrict, restricted_members, scope_of
 
 if TYPE_CHECKING:  # the renderer (Jinja2, Babel, charts) is imported only by what renders: `check` never pays for it
@@ -45,7 +46,6 @@ OWNERS_DIR = "owners"  # a split build puts each member's restricted site in own
 _LINKING = ".linking"
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
-_PR_SET_PDEATHSIG = 1
 SHARED_TEMPLATES = ("base.html", "macros.html", "charts.html", "warnings.html")  # what the built-in pages load
 PAGES_PER_TASK = 100  # pages a worker renders and writes per task: small enough to balance two cores
 
@@ -463,7 +463,7 @@ def _write_plan(
     global _job
     _job = (writer, plan)
     try:
-        with multiprocessing.get_context("fork").Pool(workers, initializer=_die_with_parent) as pool:
+        with multiprocessing.get_context("fork").Pool(workers, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             results = pool.imap(_write_task, tasks, chunksize=1)  # in order: the first error is always the same
             _write_files(writer, files)
             problems = []
@@ -496,7 +496,7 @@ class _Aside:
         if aside and "fork" in multiprocessing.get_all_start_methods():
             context = multiprocessing.get_context("fork")
             self.receiving, sending = context.Pipe(duplex=False)
-            self.process = context.Process(target=_write_aside, args=(writer, files, sending), daemon=True)
+            self.process = context.Process(target=_write_aside, args=(writer, files, sending, os.getpid()), daemon=True)
             self.process.start()
             sending.close()  # the child's end only: its death reads as the end of the pipe
             self.files = {}
@@ -513,7 +513,9 @@ class _Aside:
         except EOFError:
             raise RuntimeError("the process writing the data files ended unexpectedly") from None
         if error is not None:
-            raise error
+            failure, trace = error
+            failure.__cause__ = _RemoteTraceback(trace)
+            raise failure
         if self.writer.digests is not None:
             self.writer.digests.update(digests)
 
@@ -524,17 +526,35 @@ class _Aside:
             self.receiving.close()
 
 
-def _write_aside(writer: _Staging, files: Callable[[], Mapping[str, Iterable[bytes]]], sending: Connection) -> None:
-    """In the forked process: write ``files`` and send back their digests, or the error that stopped it."""
-    _die_with_parent()
+def _write_aside(writer: _Staging, files: Callable[[], Mapping[str, Iterable[bytes]]], sending: Connection, parent: int) -> None:
+    """In the forked process: write ``files`` and send back their digests, or the error that stopped it with its traceback."""
+    die_with_parent(parent)
     if writer.digests is not None:
         writer.digests = {}  # only what this process writes goes back
     try:
         _write_files(writer, files)
+    except KeyboardInterrupt:  # Ctrl-C reached the whole process group: the build's process reports it
+        return
     except Exception as error:  # noqa: BLE001 - raised again in the build's process
-        sending.send((None, error))
+        sending.send((None, (_portable(error), traceback.format_exc())))
     else:
         sending.send((writer.digests or {}, None))
+
+
+def _portable(error: Exception) -> Exception:
+    """``error`` as it can be sent to the build's process: itself, or, where it does not survive pickling, a
+    RuntimeError that names it."""
+    try:
+        return pickle.loads(pickle.dumps(error))  # type: ignore[no-any-return]
+    except Exception:  # noqa: BLE001 - any exception may fail to pickle or to rebuild
+        return RuntimeError(f"{type(error).__qualname__}: {error}")
+
+
+class _RemoteTraceback(Exception):
+    """The traceback of an error in another process, shown as the cause of the error raised here (as concurrent.futures does)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 def _write_files(writer: _Staging, files: Mapping[str, bytes] | Callable[[], Mapping[str, Iterable[bytes]]]) -> None:
@@ -570,14 +590,6 @@ def _write_task(task: Sequence[int]) -> tuple[Problem | None, dict[str, bytes]]:
         if digests is not None:
             writer.digests = {}  # the next task's: each task sends back only its own
     return None, digests or {}
-
-
-def _die_with_parent() -> None:
-    """A worker of a killed build stops at once instead of finishing its pages (Linux; elsewhere a no-op)."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
 
 
 def _swap(staging: Path, out: Path) -> None:

@@ -34,6 +34,24 @@ Parsed = tuple[list[Entry], bytes | None]  # the entries of consecutive files, w
 _job: tuple[Parse, Sequence[tuple[str, bytes]], Config, Any, Any] | None = None
 
 
+def die_with_parent(parent: int) -> None:
+    """In a forked worker: stop at once when ``parent`` (the process that forked it) ends, instead of finishing work
+    nobody waits for, or waiting forever to hand it over (Linux; elsewhere a no-op). ``parent`` is checked after the
+    request, in case it ended before."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
 def workers_for(files: int, jobs: int | None) -> int:
     """``jobs`` if given; otherwise every usable core once there are more than MIN_FILES files."""
     if "fork" not in multiprocessing.get_all_start_methods():
@@ -71,7 +89,7 @@ def parse_all(parse: Parse, items: Sequence[tuple[str, bytes]], config: Config, 
         return True
 
     try:
-        with context.Pool(workers - 1) as pool:
+        with context.Pool(workers - 1, initializer=_parse_worker_started, initargs=(os.getpid(),)) as pool:
             pending = [pool.apply_async(_parse_claimed) for _ in range(workers - 1)]
             for chunk in _claimed(unclaimed, from_end=True):
                 parsed[chunk] = _parsed(parse, items[chunk * CHUNK:(chunk + 1) * CHUNK], config, pickled)
@@ -102,6 +120,14 @@ def _claimed(unclaimed: Any, from_end: bool) -> Iterator[int]:
             chunk = end - 1 if from_end else first
             unclaimed[1 if from_end else 0] = end - 1 if from_end else first + 1
         yield chunk
+
+
+def _parse_worker_started(parent: int) -> None:
+    """A worker dies with the build, and never waits at its exit for the queue to hand over what nobody reads (the
+    parent reads every chunk before it ends the pool)."""
+    die_with_parent(parent)
+    assert _job is not None, "a worker runs only inside parse_all"
+    _job[4].cancel_join_thread()
 
 
 def _parse_claimed() -> None:

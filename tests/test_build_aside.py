@@ -76,3 +76,25 @@ def test_an_error_making_them_fails_the_build_and_leaves_the_site_as_it_was(
         build_module.build(root, out, date(2026, 11, 23), jobs=2)
     assert site(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pipeline", "site"]  # no staging folder left behind
+
+
+class _TwoArguments(Exception):
+    def __init__(self, what: str, where: str) -> None:  # pickle rebuilds it from args alone: it cannot come back as it was
+        super().__init__(f"{what} in {where}")
+
+
+@pytest.mark.parametrize(("error", "raised", "text"), [
+    (ValueError("bad amount"), ValueError, "bad amount"),
+    (_TwoArguments("bad amount", "data.json"), RuntimeError, "_TwoArguments: bad amount in data.json"),
+])
+def test_an_error_making_them_comes_back_with_its_own_traceback(
+    make_project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception, raised: type, text: str,
+) -> None:  # type: ignore[no-untyped-def]
+    def failing_here(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise error
+
+    monkeypatch.setattr(render_module, "site_data_files", failing_here)
+    with pytest.raises(raised) as caught:
+        build_module.build(make_project(LEADS), tmp_path / "site", date.fromisoformat(TODAY), jobs=2)
+    assert str(caught.value) == text
+    assert "in failing_here" in str(caught.value.__cause__)  # the other process's traceback, as the cause

@@ -185,6 +185,23 @@ def test_small_chunks_are_merged_once_the_pack_changes(make_project, parses: lis
         assert [len(keys) for keys, _ in LeadCache(tmp_path / "cache", config).chunks] == [1, 3]  # the new one, the others merged
 
 
+def test_an_edit_in_every_chunk_leaves_chunks_no_larger_than_the_parses(make_project, parses: list[str], tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("funnel_site.parallel.CHUNK", 3)
+    monkeypatch.setattr(cache_module, "LOOSE_CHUNK", 3)
+    root = make_project(files(3))  # 12 files: 4 chunks of 3
+    load_project(root, cache_dir=tmp_path / "cache")
+    for name in ("a000", "c001", "sub/b002", "z/d000"):  # one file of each chunk, as a branch switch does
+        (root / "leads" / f"{name}.md").write_text(GOOD.replace("value: 1000", "value: 2500"))
+    load_project(root, cache_dir=tmp_path / "cache")
+    (root / "leads" / "a001.md").write_text(GOOD.replace("value: 1000", "value: 3500"))  # then a single edit
+    parses.clear()
+    project = load_project(root, cache_dir=tmp_path / "cache")
+    assert parses == ["leads/a001.md"] and project == load_project(root)
+    sizes = [len(keys) for keys, _ in LeadCache(tmp_path / "cache", load_config(root.resolve())).chunks]
+    assert sum(sizes) == 12 and max(sizes) == 3  # not one chunk of everything, re-pickled on every later edit
+
+
 def test_parallel_load_equals_serial_including_problem_order(make_project, tmp_path: Path) -> None:
     root = make_project(files(40))  # 160 files
     serial = load_project(root, jobs=1)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -37,3 +40,46 @@ def test_a_workers_chunks_are_taken_in_while_this_process_parses(monkeypatch: py
     parsed = parallel.parse_all(parse, [(name, b"") for name in "abcd"], None, 2, True, keep)  # type: ignore[arg-type]
     assert events == ["parse d", "received", "parse c", "received"]
     assert parsed == [([(None, [])], dump_entries([(None, [])]))] * 4  # in the files' order, each with its pickle
+
+
+SLOW_PARSE = """
+import os, sys, time
+from funnel_site import parallel
+
+def parse(path, raw, config):
+    if os.getpid() != int(sys.argv[1]):  # a worker: its pid for the test
+        open(os.path.join(sys.argv[2], str(os.getpid())), "w").close()
+    time.sleep(0.05)
+    return None, [("x" * 100_000, path)]  # big enough to fill the queue's pipe when nobody reads it
+
+parallel.parse_all(parse, [(str(n), b"") for n in range(4000)], None, 3, True, lambda entry: entry)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's (elsewhere workers finish their share)")
+def test_workers_of_a_killed_parse_end_with_it(tmp_path: Path) -> None:
+    script, pids = tmp_path / "slow.py", tmp_path / "workers"
+    script.write_text(SLOW_PARSE)
+    pids.mkdir()
+    code = f"import os, runpy, sys; sys.argv = ['slow', str(os.getpid()), {str(pids)!r}]; runpy.run_path({str(script)!r})"
+    parent = subprocess.Popen([sys.executable, "-c", code])
+    deadline = time.monotonic() + 20
+    while len(list(pids.iterdir())) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # both workers have sent chunks the parent will never read
+    parent.kill()
+    parent.wait()
+    workers = {int(path.name) for path in pids.iterdir()}
+    assert len(workers) == 2
+    deadline = time.monotonic() + 10
+    while (alive := {pid for pid in workers if _running(pid)}) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert alive == set()
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has ended; whoever inherited it may not reap it at once
