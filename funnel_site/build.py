@@ -5,37 +5,29 @@ from __future__ import annotations
 import ctypes
 import errno
 import functools
-import gc
 import glob
 import hashlib
-import multiprocessing
-import multiprocessing.process
 import os
-import pickle
 import shutil
 import stat
 import tempfile
-import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, BinaryIO, Callable, Collection, Iterable, Iterator, Mapping
 
+from funnel_site import workers
 from funnel_site.checks import pipeline_warnings
 from funnel_site.figures import Figures, compute
 from funnel_site.load import Sources, load_project, parse_sources, read_sources
 from funnel_site.model import Config, Project
 from funnel_site.progress import SILENT, Progress
 from funnel_site.problems import ConfigError, Problem, UsageError, sort_problems
-from funnel_site.parallel import die_with_parent, workers_for
+from funnel_site.parallel import workers_for
 from funnel_site.restrict import Scope, find_owner, restrict, restricted_members, scope_of
 
 if TYPE_CHECKING:  # the renderer (Jinja2, Babel, charts) is imported only by what renders: `check` never pays for it
-    from multiprocessing.connection import Connection
-
-    import jinja2
-
     from funnel_site.render import PageCache, SitePlan
     from funnel_site.site_cache import SiteCache
 
@@ -46,8 +38,6 @@ OWNERS_DIR = "owners"  # a split build puts each member's restricted site in own
 _LINKING = ".linking"
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
-SHARED_TEMPLATES = ("base.html", "macros.html", "charts.html", "warnings.html")  # what the built-in pages load
-PAGES_PER_TASK = 100  # pages a worker renders and writes per task: small enough to balance two cores
 
 
 class InvalidLeads(Exception):
@@ -153,7 +143,7 @@ def render_checked(checked: Checked, cache: PageCache | None = None) -> dict[str
             return render_site_cached(checked.project, checked.figures, checked.problems, cache)
         return render_site(checked.project, checked.figures, checked.problems, checked.scope)
     except jinja2.TemplateError as error:
-        raise ConfigError([_template_problem(error, checked.project.root)]) from None
+        raise ConfigError([workers.page_template_problem(error, checked.project.root)]) from None
 
 
 def write_checked(
@@ -163,7 +153,7 @@ def write_checked(
 
     With a ``site`` cache, pages that show what they showed in the last build are linked, not rendered, and
     the sha256 of each file written is returned for it (``write_site``); otherwise nothing is returned.
-    With many leads, a forked process writes the data files while this one plans the pages (``_Aside``).
+    With many leads, a forked process writes the data files while this one plans the pages (``workers.Aside``).
     """
     import jinja2
 
@@ -172,45 +162,18 @@ def write_checked(
     project = checked.project
     files = functools.partial(site_data_files, project, checked.figures, checked.problems, checked.scope)
     try:
-        with _shared_with_workers(), _staged(out, digests=site is not None) as writer:
-            with _Aside(writer, files, workers_for(len(project.leads), jobs) > 1) as aside:
+        with workers.shared_with_workers(), _staged(out, digests=site is not None) as writer:
+            with workers.Aside(writer, files, workers_for(len(project.leads), jobs) > 1) as aside:
                 plan = plan_site(project, checked.figures, checked.problems, checked.scope)
                 reuse: Collection[str] = ()
                 if site is not None and not _has_overrides(Path(project.root)):
                     reuse = site.reusable(plan, checked.figures)
-                with _shared_with_workers():  # again, for what planning made: the render workers share it too
-                    _write_plan(writer, plan, aside.files, jobs, progress, reuse)
+                with workers.shared_with_workers():  # again, for what planning made: the render workers share it too
+                    workers.write_plan(writer, plan, aside.files, jobs, progress, reuse)
                 aside.wait()
             return writer.digests or {}
     except jinja2.TemplateError as error:
-        raise ConfigError([_template_problem(error, project.root)]) from None
-
-
-@contextmanager
-def _shared_with_workers() -> Iterator[None]:
-    """What this process holds (over 1 GB at 100k leads: leads, figures, plan) made cheaper to share with forked workers.
-
-    A worker shares this process's memory until it writes to a page of it. The cyclic collector
-    writes to every object it scans: frozen, the objects are not scanned, neither by the workers nor
-    by this process while it makes the data files. Memory freed but kept by malloc (the lead files'
-    bytes) goes back to the system, instead of being copied when a worker allocates into it.
-    """
-    gc.freeze()
-    try:
-        ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
-def _template_problem(error: jinja2.TemplateError, project_root: str) -> Problem:
-    from funnel_site.theme import builtin_templates
-    from funnel_site.template_errors import template_problem
-
-    return template_problem(error, Path(project_root), builtin_templates())
+        raise ConfigError([workers.page_template_problem(error, project.root)]) from None
 
 
 def split_site(checked: Checked, today: date) -> dict[str, bytes]:
@@ -251,9 +214,9 @@ def write_site(
     with _staged(out, digests) as writer:
         if plan is None:
             assert not callable(files), "a function for the other files comes with a plan"
-            _put_all(writer, files)
+            workers.put_all(writer, files)
         else:
-            _write_plan(writer, plan, files, jobs, progress, reuse)
+            workers.write_plan(writer, plan, files, jobs, progress, reuse)
     return writer.digests or {}
 
 
@@ -275,12 +238,6 @@ def _staged(out: Path, digests: bool) -> Iterator[_Staging]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-
-
-def _put_all(writer: _Staging, files: Mapping[str, bytes]) -> None:
-    writer.make_dirs(files)
-    for relative, data in sorted(files.items()):
-        writer.put(relative, data)
 
 
 class _Staging:
@@ -424,172 +381,6 @@ def _same_bytes(path: Path, data: bytes) -> bool:
             return existing.read(len(data) + 1) == data
     except OSError:
         return False
-
-
-# Set just before the workers are forked and inherited by them; never pickled.
-_job: tuple[_Staging, SitePlan] | None = None
-
-
-def _write_plan(
-    writer: _Staging, plan: SitePlan, files: Mapping[str, bytes] | Callable[[], Mapping[str, Iterable[bytes]]], jobs: int | None,
-    progress: Progress = SILENT, reuse: Collection[str] = (),
-) -> None:
-    """Every page of ``plan`` plus ``files``; pages in worker processes when there are many.
-
-    Pages do not depend on each other or on the order they are rendered in, so the site is the
-    same for any number of workers. The other files are computed by this process meanwhile.
-    """
-    writer.make_dirs(path for path, _, _ in plan.pages)
-    render = [index for index, (path, _, _) in enumerate(plan.pages) if not (path in reuse and writer.link(path))]
-    tasks = [render[start:start + PAGES_PER_TASK] for start in range(0, len(render), PAGES_PER_TASK)]
-    done = len(plan.pages) - len(render)
-    workers = workers_for(len(render), jobs)
-    if workers <= 1:
-        for task in tasks:
-            _write_pages(writer, plan, task)
-            done += len(task)
-            progress.update("wrote pages:", done, len(plan.pages))
-        _write_files(writer, files)
-        return
-    for name in sorted({template for _, template, _ in plan.pages}):
-        plan.env.get_template(name)  # syntax errors surface here, and the workers inherit compiled templates
-    import jinja2
-
-    for name in SHARED_TEMPLATES:
-        try:
-            plan.env.get_template(name)
-        except jinja2.TemplateError:  # reported by the page that uses it, if any does
-            pass
-    global _job
-    _job = (writer, plan)
-    try:
-        with multiprocessing.get_context("fork").Pool(workers, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
-            results = pool.imap(_write_task, tasks, chunksize=1)  # in order: the first error is always the same
-            _write_files(writer, files)
-            problems = []
-            for task, (problem, digests) in zip(tasks, results):
-                done += len(task)
-                progress.update("wrote pages:", done, len(plan.pages))
-                if problem is not None:
-                    problems.append(problem)
-                if writer.digests is not None:
-                    writer.digests.update(digests)
-    finally:
-        _job = None
-    if problems:
-        raise ConfigError(problems[:1])
-
-
-class _Aside:
-    """The data files (data.json, CSV, calendar, schema, assets) written by a forked process while this one plans
-    the pages and its workers render them: they need no plan, and planning leaves the second core idle (10k
-    leads: ~0.4 s each, 100k: ~4 s). ``files``: what ``_write_plan`` should still write itself (none, or all of
-    them when ``aside`` is not set: few leads, one job, no fork).
-
-    A process of its own, not a pool: a pool's threads would be running while the render workers are forked.
-    """
-
-    def __init__(self, writer: _Staging, files: Callable[[], Mapping[str, Iterable[bytes]]], aside: bool) -> None:
-        self.writer = writer
-        self.process: multiprocessing.process.BaseProcess | None = None
-        self.files: Mapping[str, bytes] | Callable[[], Mapping[str, Iterable[bytes]]] = files
-        if aside and "fork" in multiprocessing.get_all_start_methods():
-            context = multiprocessing.get_context("fork")
-            self.receiving, sending = context.Pipe(duplex=False)
-            self.process = context.Process(target=_write_aside, args=(writer, files, sending, os.getpid()), daemon=True)
-            self.process.start()
-            sending.close()  # the child's end only: its death reads as the end of the pipe
-            self.files = {}
-
-    def __enter__(self) -> _Aside:
-        return self
-
-    def wait(self) -> None:
-        """Until the files are written; their digests join the writer's, an error in making them is raised here."""
-        if self.process is None:
-            return
-        try:
-            digests, error = self.receiving.recv()
-        except EOFError:
-            raise RuntimeError("the process writing the data files ended unexpectedly") from None
-        if error is not None:
-            failure, trace = error
-            failure.__cause__ = _RemoteTraceback(trace)
-            raise failure
-        if self.writer.digests is not None:
-            self.writer.digests.update(digests)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.process is not None:
-            self.process.terminate()  # after ``wait`` it is done; after an error here it must stop writing
-            self.process.join()
-            self.receiving.close()
-
-
-def _write_aside(writer: _Staging, files: Callable[[], Mapping[str, Iterable[bytes]]], sending: Connection, parent: int) -> None:
-    """In the forked process: write ``files`` and send back their digests, or the error that stopped it with its traceback."""
-    die_with_parent(parent)
-    if writer.digests is not None:
-        writer.digests = {}  # only what this process writes goes back
-    try:
-        _write_files(writer, files)
-    except KeyboardInterrupt:  # Ctrl-C reached the whole process group: the build's process reports it
-        return
-    except Exception as error:  # noqa: BLE001 - raised again in the build's process
-        sending.send((None, (_portable(error), traceback.format_exc())))
-    else:
-        sending.send((writer.digests or {}, None))
-
-
-def _portable(error: Exception) -> Exception:
-    """``error`` as it can be sent to the build's process: itself, or, where it does not survive pickling, a
-    RuntimeError that names it."""
-    try:
-        return pickle.loads(pickle.dumps(error))  # type: ignore[no-any-return]
-    except Exception:  # noqa: BLE001 - any exception may fail to pickle or to rebuild
-        return RuntimeError(f"{type(error).__qualname__}: {error}")
-
-
-class _RemoteTraceback(Exception):
-    """The traceback of an error in another process, shown as the cause of the error raised here (as concurrent.futures does)."""
-
-    def __str__(self) -> str:
-        return str(self.args[0])
-
-
-def _write_files(writer: _Staging, files: Mapping[str, bytes] | Callable[[], Mapping[str, Iterable[bytes]]]) -> None:
-    """``files``; or what the function makes, each file in pieces written as they come."""
-    if not callable(files):
-        _put_all(writer, files)
-        return
-    made = files()
-    writer.make_dirs(made)
-    for relative in sorted(made):
-        writer.stream(relative, made[relative])
-
-
-def _write_pages(writer: _Staging, plan: SitePlan, task: Sequence[int]) -> None:
-    plan.prepare(task)
-    for index in task:
-        writer.put(*plan.render(index))
-
-
-def _write_task(task: Sequence[int]) -> tuple[Problem | None, dict[str, bytes]]:
-    """In a worker: render and write a range of pages; a template error comes back as a problem. With the
-    digests of the pages written, when the writer keeps them."""
-    assert _job is not None, "a worker runs only inside _write_plan"
-    writer, plan = _job
-    import jinja2
-
-    try:
-        _write_pages(writer, plan, task)
-    except jinja2.TemplateError as error:
-        return _template_problem(error, plan.context["project"].root), {}
-    finally:
-        digests = writer.digests
-        if digests is not None:
-            writer.digests = {}  # the next task's: each task sends back only its own
-    return None, digests or {}
 
 
 def _swap(staging: Path, out: Path) -> None:

@@ -1,4 +1,4 @@
-"""With many leads, a forked process writes the data files while this one plans the pages (build._Aside)."""
+"""With many leads, a forked process writes the data files while this one plans the pages (workers.Aside)."""
 
 from __future__ import annotations
 

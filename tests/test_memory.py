@@ -14,6 +14,7 @@ import pytest
 from conftest import TODAY, lead
 from funnel_site import build as build_module
 from funnel_site import load as load_module
+from funnel_site import workers as workers_module
 from funnel_site.load import load_project
 from funnel_site.model import HistoryEntry
 
@@ -44,13 +45,13 @@ def test_leads_share_one_copy_of_their_keys_and_owner(make_project, tmp_path: Pa
 
 def test_the_model_is_frozen_only_while_the_pages_are_written(make_project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     frozen = []
-    write_plan = build_module._write_plan
+    write_plan = workers_module.write_plan
 
     def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
         frozen.append(gc.get_freeze_count())
         return write_plan(*args, **kwargs)
 
-    monkeypatch.setattr(build_module, "_write_plan", recording)
+    monkeypatch.setattr(workers_module, "write_plan", recording)
     assert gc.get_freeze_count() == 0
     build_module.build(make_project(LEADS), tmp_path / "site", date.fromisoformat(TODAY))
     assert len(frozen) == 1 and frozen[0] > 1000  # the leads, figures and plan, among others

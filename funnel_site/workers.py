@@ -1,0 +1,233 @@
+"""Rendering a site's pages on all cores, into the build's staging folder (build.py, the only writer, owns it).
+
+Forked render workers take tasks of ``PAGES_PER_TASK`` pages; with many leads a forked process writes the data
+files meanwhile (``Aside``). Forking lets them inherit the plan, the leads and the compiled templates instead of
+receiving them.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import multiprocessing
+import multiprocessing.process
+import os
+import pickle
+import traceback
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Collection, Iterable, Iterator, Mapping, Sequence
+
+from funnel_site.parallel import die_with_parent, workers_for
+from funnel_site.problems import ConfigError, Problem
+from funnel_site.progress import SILENT, Progress
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+    import jinja2
+
+    from funnel_site.build import _Staging
+    from funnel_site.render import SitePlan
+
+SHARED_TEMPLATES = ("base.html", "macros.html", "charts.html", "warnings.html")  # what the built-in pages load
+PAGES_PER_TASK = 100  # pages a worker renders and writes per task: small enough to balance two cores
+
+
+@contextmanager
+def shared_with_workers() -> Iterator[None]:
+    """What this process holds (over 1 GB at 100k leads: leads, figures, plan) made cheaper to share with forked workers.
+
+    A worker shares this process's memory until it writes to a page of it. The cyclic collector
+    writes to every object it scans: frozen, the objects are not scanned, neither by the workers nor
+    by this process while it makes the data files. Memory freed but kept by malloc (the lead files'
+    bytes) goes back to the system, instead of being copied when a worker allocates into it.
+    """
+    gc.freeze()
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def page_template_problem(error: jinja2.TemplateError, project_root: str) -> Problem:
+    from funnel_site.theme import builtin_templates
+    from funnel_site.template_errors import template_problem
+
+    return template_problem(error, Path(project_root), builtin_templates())
+
+
+def put_all(writer: _Staging, files: Mapping[str, bytes]) -> None:
+    writer.make_dirs(files)
+    for relative, data in sorted(files.items()):
+        writer.put(relative, data)
+
+
+# Set just before the workers are forked and inherited by them; never pickled.
+_job: tuple[_Staging, SitePlan] | None = None
+
+
+def write_plan(
+    writer: _Staging, plan: SitePlan, files: Mapping[str, bytes] | Callable[[], Mapping[str, Iterable[bytes]]], jobs: int | None,
+    progress: Progress = SILENT, reuse: Collection[str] = (),
+) -> None:
+    """Every page of ``plan`` plus ``files``; pages in worker processes when there are many.
+
+    Pages do not depend on each other or on the order they are rendered in, so the site is the
+    same for any number of workers. The other files are computed by this process meanwhile.
+    """
+    writer.make_dirs(path for path, _, _ in plan.pages)
+    render = [index for index, (path, _, _) in enumerate(plan.pages) if not (path in reuse and writer.link(path))]
+    tasks = [render[start:start + PAGES_PER_TASK] for start in range(0, len(render), PAGES_PER_TASK)]
+    done = len(plan.pages) - len(render)
+    workers = workers_for(len(render), jobs)
+    if workers <= 1:
+        for task in tasks:
+            _write_pages(writer, plan, task)
+            done += len(task)
+            progress.update("wrote pages:", done, len(plan.pages))
+        _write_files(writer, files)
+        return
+    for name in sorted({template for _, template, _ in plan.pages}):
+        plan.env.get_template(name)  # syntax errors surface here, and the workers inherit compiled templates
+    import jinja2
+
+    for name in SHARED_TEMPLATES:
+        try:
+            plan.env.get_template(name)
+        except jinja2.TemplateError:  # reported by the page that uses it, if any does
+            pass
+    global _job
+    _job = (writer, plan)
+    try:
+        with multiprocessing.get_context("fork").Pool(workers, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
+            results = pool.imap(_write_task, tasks, chunksize=1)  # in order: the first error is always the same
+            _write_files(writer, files)
+            problems = []
+            for task, (problem, digests) in zip(tasks, results):
+                done += len(task)
+                progress.update("wrote pages:", done, len(plan.pages))
+                if problem is not None:
+                    problems.append(problem)
+                if writer.digests is not None:
+                    writer.digests.update(digests)
+    finally:
+        _job = None
+    if problems:
+        raise ConfigError(problems[:1])
+
+
+class Aside:
+    """The data files (data.json, CSV, calendar, schema, assets) written by a forked process while this one plans
+    the pages and its workers render them: they need no plan, and planning leaves the second core idle (10k
+    leads: ~0.4 s each, 100k: ~4 s). ``files``: what ``write_plan`` should still write itself (none, or all of
+    them when ``aside`` is not set: few leads, one job, no fork).
+
+    A process of its own, not a pool: a pool's threads would be running while the render workers are forked.
+    """
+
+    def __init__(self, writer: _Staging, files: Callable[[], Mapping[str, Iterable[bytes]]], aside: bool) -> None:
+        self.writer = writer
+        self.process: multiprocessing.process.BaseProcess | None = None
+        self.files: Mapping[str, bytes] | Callable[[], Mapping[str, Iterable[bytes]]] = files
+        if aside and "fork" in multiprocessing.get_all_start_methods():
+            context = multiprocessing.get_context("fork")
+            self.receiving, sending = context.Pipe(duplex=False)
+            self.process = context.Process(target=_write_aside, args=(writer, files, sending, os.getpid()), daemon=True)
+            self.process.start()
+            sending.close()  # the child's end only: its death reads as the end of the pipe
+            self.files = {}
+
+    def __enter__(self) -> Aside:
+        return self
+
+    def wait(self) -> None:
+        """Until the files are written; their digests join the writer's, an error in making them is raised here."""
+        if self.process is None:
+            return
+        try:
+            digests, error = self.receiving.recv()
+        except EOFError:
+            raise RuntimeError("the process writing the data files ended unexpectedly") from None
+        if error is not None:
+            failure, trace = error
+            failure.__cause__ = _RemoteTraceback(trace)
+            raise failure
+        if self.writer.digests is not None:
+            self.writer.digests.update(digests)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is not None:
+            self.process.terminate()  # after ``wait`` it is done; after an error here it must stop writing
+            self.process.join()
+            self.receiving.close()
+
+
+def _write_aside(writer: _Staging, files: Callable[[], Mapping[str, Iterable[bytes]]], sending: Connection, parent: int) -> None:
+    """In the forked process: write ``files`` and send back their digests, or the error that stopped it with its traceback."""
+    die_with_parent(parent)
+    if writer.digests is not None:
+        writer.digests = {}  # only what this process writes goes back
+    try:
+        _write_files(writer, files)
+    except KeyboardInterrupt:  # Ctrl-C reached the whole process group: the build's process reports it
+        return
+    except Exception as error:  # noqa: BLE001 - raised again in the build's process
+        sending.send((None, (_portable(error), traceback.format_exc())))
+    else:
+        sending.send((writer.digests or {}, None))
+
+
+def _portable(error: Exception) -> Exception:
+    """``error`` as it can be sent to the build's process: itself, or, where it does not survive pickling, a
+    RuntimeError that names it."""
+    try:
+        return pickle.loads(pickle.dumps(error))  # type: ignore[no-any-return]
+    except Exception:  # noqa: BLE001 - any exception may fail to pickle or to rebuild
+        return RuntimeError(f"{type(error).__qualname__}: {error}")
+
+
+class _RemoteTraceback(Exception):
+    """The traceback of an error in another process, shown as the cause of the error raised here (as concurrent.futures does)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def _write_files(writer: _Staging, files: Mapping[str, bytes] | Callable[[], Mapping[str, Iterable[bytes]]]) -> None:
+    """``files``; or what the function makes, each file in pieces written as they come."""
+    if not callable(files):
+        put_all(writer, files)
+        return
+    made = files()
+    writer.make_dirs(made)
+    for relative in sorted(made):
+        writer.stream(relative, made[relative])
+
+
+def _write_pages(writer: _Staging, plan: SitePlan, task: Sequence[int]) -> None:
+    plan.prepare(task)
+    for index in task:
+        writer.put(*plan.render(index))
+
+
+def _write_task(task: Sequence[int]) -> tuple[Problem | None, dict[str, bytes]]:
+    """In a worker: render and write a range of pages; a template error comes back as a problem. With the
+    digests of the pages written, when the writer keeps them."""
+    assert _job is not None, "a worker runs only inside write_plan"
+    writer, plan = _job
+    import jinja2
+
+    try:
+        _write_pages(writer, plan, task)
+    except jinja2.TemplateError as error:
+        return page_template_problem(error, plan.context["project"].root), {}
+    finally:
+        digests = writer.digests
+        if digests is not None:
+            writer.digests = {}  # the next task's: each task sends back only its own
+    return None, digests or {}
