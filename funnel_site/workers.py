@@ -55,6 +55,7 @@ def shared_with_workers() -> Iterator[None]:
 
 
 def page_template_problem(error: jinja2.TemplateError, project_root: str) -> Problem:
+    """A broken template as a problem at its file and line (a pipeline's own template, or the built-in one)."""
     from funnel_site.theme import builtin_templates
     from funnel_site.template_errors import template_problem
 
@@ -62,6 +63,7 @@ def page_template_problem(error: jinja2.TemplateError, project_root: str) -> Pro
 
 
 def put_all(writer: _Staging, files: Mapping[str, bytes]) -> None:
+    """``files`` written in the order of their paths."""
     writer.make_dirs(files)
     for relative, data in sorted(files.items()):
         writer.put(relative, data)
