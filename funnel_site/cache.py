@@ -39,7 +39,7 @@ MAGIC = b"funnel-site lead cache 2\n"
 Entry = tuple[Lead | None, list[Problem]]
 Chunk = tuple[tuple[bytes, ...], bytes]  # the keys of some entries, and one pickle of the list of them
 SMALL_CHUNK = 50  # entries: a chunk kept from an earlier run with fewer is merged with others when the pack changes
-LOOSE_CHUNK = 250  # entries per chunk the pack pickles afresh, as the parse's (parallel.CHUNK): an edit later re-pickles one
+CHUNK = 250  # entries per chunk, the parse's (parallel.py) and those the pack pickles afresh: an edit later re-pickles one
 
 
 def cache_dir_for(root: Path, cache_dir: Path | None, disabled: bool) -> Path | None:
@@ -161,8 +161,8 @@ class LeadCache:
         loose = {key: entry for number, used in self.used.items() if number not in kept for key, entry in used.items()}
         chunks = [self.chunks[number] for number in sorted(kept)] + self.new
         keys = list(loose)
-        for start in range(0, len(keys), LOOSE_CHUNK):
-            part = keys[start:start + LOOSE_CHUNK]
+        for start in range(0, len(keys), CHUNK):
+            part = keys[start:start + CHUNK]
             chunks.append((tuple(part), dump_entries([loose[key] for key in part])))
         self._write(chunks)
 

@@ -21,11 +21,11 @@ import pickle
 import queue
 from typing import Any, Callable, Iterator, Sequence
 
-from funnel_site.cache import Entry, dump_entries
+from funnel_site.cache import CHUNK, Entry, dump_entries
 from funnel_site.model import Config
 
 MIN_FILES = 500
-CHUNK = 250  # files per worker at least, and per claim
+# CHUNK (cache.py): files per worker at least, and per claim; the cache keeps the chunks as they are
 Parse = Callable[[str, bytes, Config], Entry]
 Parsed = tuple[list[Entry], bytes | None]  # the entries of consecutive files, with their pickle when wanted
 

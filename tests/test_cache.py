@@ -188,7 +188,7 @@ def test_small_chunks_are_merged_once_the_pack_changes(make_project, parses: lis
 def test_an_edit_in_every_chunk_leaves_chunks_no_larger_than_the_parses(make_project, parses: list[str], tmp_path: Path,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("funnel_site.parallel.CHUNK", 3)
-    monkeypatch.setattr(cache_module, "LOOSE_CHUNK", 3)
+    monkeypatch.setattr(cache_module, "CHUNK", 3)
     root = make_project(files(3))  # 12 files: 4 chunks of 3
     load_project(root, cache_dir=tmp_path / "cache")
     for name in ("a000", "c001", "sub/b002", "z/d000"):  # one file of each chunk, as a branch switch does
