@@ -17,7 +17,7 @@ import jinja2.bccache
 from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
-from funnel_site import charts, datajson, exports, schema, table_data, views
+from funnel_site import charts, datajson, exports, lead_page, schema, table_data, views
 from funnel_site.compiled import CompiledTemplates
 from funnel_site.engine import BuildEnvironment
 from funnel_site.figures import Figures, LeadFigures
@@ -245,6 +245,8 @@ def plan_site(
         lead_at=leads_by_path.get, fragment=_remembered_fragments(), rows_of=page_rows_renderer(env) if own_rows else rows_renderer(env, rows_variables, fragments),
         kept=fragments,
     ))
+    if figures.leads:
+        lead_page.install(env)
     if fragments is not None:
         fragments.follow_links(slugs)
     pages: list[tuple[str, str, Mapping[str, Any]]] = [

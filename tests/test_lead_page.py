@@ -1,0 +1,199 @@
+"""The built-in lead page's content in Python (lead_page.py) prints what templates/lead.html prints, byte for byte.
+
+Each pipeline's lead pages are rendered twice, with the Python block and with the template's own Jinja
+block, and compared. A failure names the page and shows the first differing lines: change lead_page.py
+to match the template (or the template, if the template is what was wrong).
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from funnel_site import lead_page
+from funnel_site.build import check
+from funnel_site.render import SitePlan, plan_site
+from conftest import BASE_CONFIG, TODAY, write_project
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+from generate import generate  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+
+# Everything a lead page shows in more than one way: closed leads with reasons, foreign currencies, a
+# probability set on the lead, a criterion of its own, contacts with links and without, custom fields of
+# every YAML type, markup in every text, no notes, history into a closed status.
+EDGE_LEADS = {
+    "leads/open.md": """\
+        ---
+        title: Müller & Söhne <GmbH>
+        owner: ben
+        status: active
+        stage: offer
+        value: 12000.50
+        currency: USD
+        probability: 35
+        expected_close: 2026-12-20
+        created: 2026-09-01
+        last_contact: 2026-11-20
+        follow_up: 2026-11-01
+        company: "A&B \\"Quote\\" Co"
+        next_step: Send <b>offer</b> & call
+        source: referral
+        tags: [big, "<tag>", 2026]
+        qualification: {budget: true, authority: false, need: true}
+        contact:
+          - {name: "Eva <E>", role: CTO & CEO, email: eva@example.com, phone: "+49 (30) 123/456", web: "https://eva.example.com/?a=1&b=2"}
+          - {email: "not an address <x>", fax: 12345}
+        history:
+          - {date: 2026-09-01, stage: lead}
+          - {date: 2026-10-01, stage: offer}
+        homepage: https://example.com/a?b=1&c=2
+        javascript_link: "javascript:alert(1)"
+        plain: "<script>x</script>"
+        yes_field: true
+        no_field: false
+        none_field:
+        mapping_field: {a: 1, "<b>": "&"}
+        list_field: [1, "<2>", 2026-01-01]
+        date_field: 2026-05-04
+        number_field: 12.50
+        int_field: 7
+        ---
+        # Notes
+
+        Met **Eva**, see [site](https://example.com).
+        """,
+    "leads/won.md": """\
+        ---
+        title: Won deal
+        owner: anna
+        status: won
+        value: 5000
+        closed_on: 2026-11-02
+        created: 2026-01-15
+        history:
+          - {date: 2026-01-15, stage: lead}
+          - {date: 2026-06-01, stage: negotiation}
+          - {date: 2026-11-02, stage: won}
+        ---
+        """,
+    "leads/lost.md": """\
+        ---
+        title: Lost one
+        owner: anna
+        status: lost
+        reason: Price <too> high & slow
+        closed_on: 2026-10-10
+        last_contact: 2026-10-01
+        ---
+        Lost because of the price.
+        """,
+    "leads/cancelled.md": """\
+        ---
+        title: Cancelled
+        owner: anna
+        status: cancelled
+        reason: Project stopped
+        closed_on: 2026-10-11
+        history:
+          - {date: 2026-09-01, stage: offer}
+          - {date: 2026-10-11, stage: cancelled}
+        ---
+        """,
+    "leads/idea.md": """\
+        ---
+        title: An idea
+        owner: ben
+        status: potential
+        created: 2026-11-22
+        qualification: {budget: true, authority: true, need: true, timeline: true}
+        ---
+        """,
+    "leads/stale.md": """\
+        ---
+        title: Stale and overdue
+        owner: anna
+        status: active
+        stage: lead
+        value: 100
+        expected_close: 2026-11-01
+        created: 2025-11-22
+        last_contact: 2026-01-01
+        follow_up: 2026-02-01
+        qualification: {budget: false}
+        ---
+        Nothing happened.
+        """,
+}
+
+EDGE_CONFIG = BASE_CONFIG.replace("locale: en_US", "locale: de_DE") + (
+    "qualification: [budget, authority, need, timeline, champion]\n"
+    "edit_url: https://git.example.com/edit/main/{path}?x=1&y=2\n"
+)
+
+
+def _plans(root: Path, today: date) -> tuple[SitePlan, SitePlan]:
+    """The plan as a build makes it (Python block), and the same plan rendered by the template's own block."""
+    checked = check(root, today)
+    fast = plan_site(checked.project, checked.figures, checked.problems, checked.scope)
+    assert fast.env.get_template("lead.html").blocks["content"] is lead_page.content
+    jinja = plan_site(checked.project, checked.figures, checked.problems, checked.scope)
+    template = jinja.env.get_template("lead.html")
+    template.blocks["content"] = template.root_render_func.__globals__["block_content"]  # the compiled template's own
+    return fast, jinja
+
+
+def assert_same_lead_pages(root: Path, today: date = date.fromisoformat(TODAY)) -> int:
+    fast, jinja = _plans(root, today)
+    pages = [index for index, (_, template, _) in enumerate(fast.pages) if template == "lead.html"]
+    for index in pages:
+        (path, python_text), (_, jinja_text) = fast.render(index), jinja.render(index)
+        if python_text != jinja_text:
+            diff = difflib.unified_diff(jinja_text.decode().splitlines(), python_text.decode().splitlines(), "lead.html", "lead_page.py", n=1, lineterm="")
+            pytest.fail(f"{path} differs:\n" + "\n".join(list(diff)[:40]))
+    return len(pages)
+
+
+def test_edge_cases_print_the_same(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", EDGE_LEADS, EDGE_CONFIG)
+    assert assert_same_lead_pages(root) == len(EDGE_LEADS)
+    fast, _ = _plans(root, date.fromisoformat(TODAY))  # one look at the output itself: markup escaped, links there
+    text = dict(fast.render(i) for i in range(len(fast.pages)))["leads/open.html"].decode()
+    assert "<h1>Müller &amp; Söhne &lt;GmbH&gt;</h1>" in text
+    assert '<a href="https://example.com/a?b=1&amp;c=2">https://example.com/a?b=1&amp;c=2</a>' in text
+    assert "<dd>&lt;script&gt;x&lt;/script&gt;</dd>" in text
+
+
+def test_english_pages_print_the_same(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", EDGE_LEADS, EDGE_CONFIG.replace("locale: de_DE", "locale: en_US"))
+    assert assert_same_lead_pages(root) == len(EDGE_LEADS)
+
+
+def test_the_example_pipeline_prints_the_same() -> None:
+    assert assert_same_lead_pages(REPO) > 20
+
+
+def test_a_generated_pipeline_prints_the_same(tmp_path: Path) -> None:
+    generate(400, tmp_path / "g")
+    assert assert_same_lead_pages(tmp_path / "g", date(2026, 11, 22)) == 400
+
+
+@pytest.mark.parametrize("override", ["lead.html", "macros.html"])
+def test_a_pipelines_own_template_renders_as_written(make_project: Callable[..., Path], override: str) -> None:
+    """Where the pipeline has its own lead.html or macros.html, the template's block renders: what it writes shows."""
+    builtin = (REPO / "templates" / override).read_text(encoding="utf-8")
+    marked = builtin.replace("{{ _(\"Facts\") }}", "OUR FACTS") if override == "lead.html" else builtin.replace(
+        '<span class="badge status-{{ status }}">', '<span class="badge status-{{ status }}">OURS ')
+    assert marked != builtin
+    root = make_project({"leads/a.md": EDGE_LEADS["leads/idea.md"], f"templates/{override}": marked})
+    checked = check(root, date.fromisoformat(TODAY))
+    plan = plan_site(checked.project, checked.figures, checked.problems, checked.scope)
+    assert plan.env.get_template("lead.html").blocks["content"] is not lead_page.content
+    text = dict(plan.render(i) for i in range(len(plan.pages)))["leads/a.html"].decode()
+    assert ("OUR FACTS" if override == "lead.html" else '<span class="badge status-potential">OURS Idea</span>') in text
