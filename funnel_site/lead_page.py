@@ -8,6 +8,8 @@ the built-in ones (``install``); a pipeline's own lead.html or macros.html rende
 
 Kept equal to the template by tests/test_lead_page.py, which renders the pages of several pipelines both ways
 and compares the bytes: change lead.html (or the macros it calls), and the test shows what to change here.
+
+``Macros``, the macros.html macros the page calls, serve the company page's block too (company_page.py).
 """
 
 from __future__ import annotations
@@ -34,13 +36,20 @@ UNKNOWN = ("unknown", "?", "not assessed")
 
 
 def install(env: jinja2.Environment) -> None:
-    """Let ``env``'s lead.html render its content with ``content``, where lead.html and macros.html are the built-in
-    ones and ``_`` gives its labels as the build's own does (``render._install_fast_gettext``)."""
+    """Let ``env``'s lead.html render its content with ``content``, where it and the macros.html it imports are built-in."""
+    if builtin_parts(env, "lead.html", "macros.html"):
+        env.get_template("lead.html").blocks["content"] = content
+
+
+def builtin_parts(env: jinja2.Environment, *names: str) -> bool:
+    """Whether the templates ``names`` are the built-in ones in ``env``, and ``_`` gives its labels as the build's own
+    does (``render._install_fast_gettext``): then the Python versions of those templates print what they print."""
     theme = builtin_templates()
-    template = env.get_template("lead.html")
-    if (in_theme(template.filename, theme) and in_theme(env.get_template("macros.html").filename, theme)
-            and getattr(env.globals.get("_"), "label", None) is not None):
-        template.blocks["content"] = content
+    try:
+        templates = [env.get_template(name) for name in names]
+    except jinja2.TemplateError:  # a pipeline's broken template: its pages report it
+        return False
+    return all(in_theme(template.filename, theme) for template in templates) and getattr(env.globals.get("_"), "label", None) is not None
 
 
 def content(context: jinja2.runtime.Context) -> Iterator[str]:
@@ -48,32 +57,86 @@ def content(context: jinja2.runtime.Context) -> Iterator[str]:
     yield _Page(context).text()
 
 
+class _Labels(dict[str, str]):
+    """The text of the labels the pages show, each asked of the build's ``_`` once (its ``label``: the message's text, autoescaped)."""
+
+    def __init__(self, label: Callable[[str], str]) -> None:
+        super().__init__()
+        self.label = label
+
+    def __missing__(self, message: str) -> str:
+        text = self[message] = str(self.label(message))
+        return text
+
+
 @lru_cache(maxsize=8)
 def _labels(label: Callable[[str], str]) -> dict[str, str]:
-    """The text of every label the page shows, for the build's ``_`` (its ``label``: the message's text, autoescaped)."""
-    messages = (
-        "Breadcrumb", "All leads", "Edit this file", "Facts", "Value", "Probability", "(set on the lead)", "Weighted",
-        "Expected close", "Closed on", "Reason", "Follow-up", "overdue", "Next step", "Created", "Last contact",
-        "Last activity", "In this stage since", "Source", "Tags", "Qualification", "Qualified prospect: every criterion is met.",
-        "met", "not met", "not assessed", "Contacts", "Stage history", "More fields", "Notes", "No notes yet.", "File:",
-        "Follow-up overdue", "Stale", "Qualified", "yes", "no", *CRITERIA.values(), *STATUS_LABELS.values(),
-    )
-    return {message: str(label(message)) for message in messages}
+    """The labels of the build whose ``_`` has this ``label``: one dict for all its pages."""
+    return _Labels(label)
 
 
-class _Page:
+def badges(lf: LeadFigures, labels: Mapping[str, str]) -> str:
+    """macros.html's ``badges``: the lead's warning and qualification badges."""
+    text = ""
+    if lf.follow_up_overdue:
+        text += f' <span class="badge warn">{labels["Follow-up overdue"]}</span>'
+    if lf.stale:
+        text += f' <span class="badge stale">{labels["Stale"]}</span>'
+    if lf.qualified and lf.lead.status in OPEN:
+        text += f' <span class="badge ok">{labels["Qualified"]}</span>'
+    return text
+
+
+class Macros:
+    """The macros of macros.html that the pages written in Python call (status_label ... stage_name), as they print,
+    with the values of one page's context."""
+
+    def __init__(self, context: jinja2.runtime.Context) -> None:
+        self.values = values = context.get_all()  # the context's own dict where the page sets no variables: read once, not per name
+        self.context = context
+        self.link: Callable[[str], str] = values["link"]
+        self.member, self.stage = values["member"], values["stage"]
+        self.labels = _labels(values["_"].label)
+        self.count_label, self.eval_ctx = values["ngettext"], context.eval_ctx
+
+    def ngettext(self, singular: str, plural: str, num: int) -> str:
+        """The build's ``ngettext``, which gives Markup where autoescaping is on (as on every HTML page): printed as it is."""
+        return self.count_label(self.eval_ctx, singular, plural, num)
+
+    def status_label(self, status: str) -> str:
+        return self.labels[STATUS_LABELS[status]] if status in STATUS_LABELS else escaped_text(status)
+
+    def status_badge(self, status: str) -> str:
+        return f'<span class="badge status-{escaped_text(status)}">{self.status_label(status)}</span>'
+
+    def owner_link(self, owner_id: str) -> str:
+        member = self.member(owner_id)
+        if not member:
+            return escaped_text(owner_id)
+        return f'<a href="{escaped_text(self.link(self.values["owner_url"](member.id)))}">{escaped_text(member.name)}</a>'
+
+    def company_link(self, name: str) -> str:
+        if not name:
+            return DASH
+        return f'<a href="{escaped_text(self.link(self.values["company_url"](name)))}">{escaped_text(name)}</a>'
+
+    def stage_name(self, stage_id: str | None) -> str:
+        stage = self.stage(stage_id)
+        if stage:
+            return escaped_text(stage.name)
+        return escaped_text(stage_id) if stage_id else DASH
+
+
+class _Page(Macros):
     """One lead page's content: the values the template reads, and its parts in the template's order."""
 
     def __init__(self, context: jinja2.runtime.Context) -> None:
-        values = context.get_all()  # the context's own dict where the page sets no variables: read once, not per name
-        self.context = context
+        super().__init__(context)
+        values = self.values
         self.lead: Lead = values["lead"]
         self.lf: LeadFigures = values["lf"]
         self.config: Config = values["config"]
-        self.link: Callable[[str], str] = values["link"]
-        self.member, self.stage, self.contact_url = values["member"], values["stage"], values["contact_url"]
-        self.labels = _labels(values["_"].label)
-        self.count_label, self.eval_ctx = values["ngettext"], context.eval_ctx
+        self.contact_url = values["contact_url"]
         filters = context.environment.filters
         self.money, self.date, self.percent = filters["money"], filters["date"], filters["percent"]
         self.out: list[str] = []
@@ -213,45 +276,10 @@ class _Page:
                 out += ("<dt>", escaped_text(key), "</dt><dd>", self.field_value(value), "</dd>\n")
             out.append("</dl>\n</section>\n")
 
-    def ngettext(self, singular: str, plural: str, num: int) -> str:
-        """The build's ``ngettext``, which gives Markup where autoescaping is on (as on every HTML page): printed as it is."""
-        return self.count_label(self.eval_ctx, singular, plural, num)
-
-    # The macros of macros.html the page calls (status_label ... contact_value), as they print.
-
-    def status_label(self, status: str) -> str:
-        return self.labels[STATUS_LABELS[status]] if status in STATUS_LABELS else escaped_text(status)
-
-    def status_badge(self, status: str) -> str:
-        return f'<span class="badge status-{escaped_text(status)}">{self.status_label(status)}</span>'
-
-    def owner_link(self, owner_id: str) -> str:
-        member = self.member(owner_id)
-        if not member:
-            return escaped_text(owner_id)
-        return f'<a href="{escaped_text(self.link(self.context["owner_url"](member.id)))}">{escaped_text(member.name)}</a>'
-
-    def company_link(self, name: str) -> str:
-        if not name:
-            return DASH
-        return f'<a href="{escaped_text(self.link(self.context["company_url"](name)))}">{escaped_text(name)}</a>'
-
-    def stage_name(self, stage_id: str | None) -> str:
-        stage = self.stage(stage_id)
-        if stage:
-            return escaped_text(stage.name)
-        return escaped_text(stage_id) if stage_id else DASH
+    # The page's own macros of macros.html (badges, field_value, contact_value), as they print.
 
     def badges(self) -> str:
-        lf, labels = self.lf, self.labels
-        text = ""
-        if lf.follow_up_overdue:
-            text += f' <span class="badge warn">{labels["Follow-up overdue"]}</span>'
-        if lf.stale:
-            text += f' <span class="badge stale">{labels["Stale"]}</span>'
-        if lf.qualified and lf.lead.status in OPEN:
-            text += f' <span class="badge ok">{labels["Qualified"]}</span>'
-        return text
+        return badges(self.lf, self.labels)
 
     def field_value(self, value: Any) -> str:
         if isinstance(value, str):
