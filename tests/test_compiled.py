@@ -80,3 +80,42 @@ def test_an_unwritable_folder_still_renders(theme: tuple[Path, Path, Path]) -> N
     folder.write_text("not a folder")
     env = _environment(builtin, own, CompiledTemplates(builtin, folder).salted("de_DE"))
     assert env.get_template("page.html").render(name="a") == "<p>a</p>\n"
+
+
+PO = b'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\nmsgid "Facts"\nmsgstr "Eckdaten"\n'
+
+
+def _refuse_reading_po(monkeypatch: pytest.MonkeyPatch) -> None:
+    import babel.messages.pofile
+
+    def read_po(*args: object, **kwargs: object) -> None:
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(babel.messages.pofile, "read_po", read_po)
+
+
+def test_a_catalog_is_compiled_once_and_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from io import BytesIO
+
+    from babel.support import Translations
+
+    from funnel_site.i18n import compiled_catalog
+
+    fresh = compiled_catalog(PO, "de", None)
+    assert Translations(BytesIO(fresh)).gettext("Facts") == "Eckdaten"
+    assert compiled_catalog(PO, "de", tmp_path / "catalogs") == fresh
+    [kept] = (tmp_path / "catalogs").iterdir()
+    _refuse_reading_po(monkeypatch)
+    assert compiled_catalog(PO, "de", tmp_path / "catalogs") == fresh  # read from the folder
+    monkeypatch.undo()
+    changed = compiled_catalog(PO.replace(b"Eckdaten", b"Fakten"), "de", tmp_path / "catalogs")
+    assert Translations(BytesIO(changed)).gettext("Facts") == "Fakten"
+    assert [path.name for path in (tmp_path / "catalogs").iterdir()] != [kept.name]  # the earlier one went
+    assert len(list((tmp_path / "catalogs").iterdir())) == 1
+
+
+def test_a_catalog_folder_that_cannot_be_written_is_not_used(tmp_path: Path) -> None:
+    from funnel_site.i18n import compiled_catalog
+
+    (tmp_path / "catalogs").write_text("a file where the folder would be")
+    assert compiled_catalog(PO, "de", tmp_path / "catalogs") == compiled_catalog(PO, "de", None)
