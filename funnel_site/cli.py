@@ -1,6 +1,7 @@
 """The command line: thin commands over load, figures, render and build.
 
-Exit codes: 0 ok (warnings allowed), 1 invalid leads, 2 usage or config error.
+Exit codes: 0 ok (warnings allowed), 1 invalid leads, 2 usage or config error, or a failure of the machine (an output
+that cannot be written, a worker process killed).
 """
 
 from __future__ import annotations
@@ -125,14 +126,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.today is None:
         args.today = date.today()
     run: Callable[[argparse.Namespace], int] = args.run
-    from funnel_site.problems import ConfigError, UsageError  # not before: `--help` needs neither
+    from funnel_site.problems import ConfigError, UsageError, WorkerDied  # not before: `--help` needs none
 
     try:
         return run(args)
     except ConfigError as error:
         _print_problems(error.problems)
         return EXIT_USAGE
-    except UsageError as error:
+    except (UsageError, WorkerDied) as error:
         print(f"funnel-site: error: {error}", file=sys.stderr)
         return EXIT_USAGE
 
@@ -154,6 +155,7 @@ def _summary(problems: Sequence[Problem]) -> str:
 
 def run_build(args: argparse.Namespace) -> int:
     from funnel_site.build import InvalidLeads, build
+    from funnel_site.problems import WorkerDied
     from funnel_site.progress import Progress
 
     out = args.output if args.output is not None else args.dir / "_site"
@@ -166,6 +168,9 @@ def run_build(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     except OSError as error:
         print(f"funnel-site: error: cannot write {out}: {error.strerror or error}; the previous site was left unchanged", file=sys.stderr)
+        return EXIT_USAGE
+    except WorkerDied as error:
+        print(f"funnel-site: error: {error}; the previous site was left unchanged", file=sys.stderr)
         return EXIT_USAGE
     _print_problems(built.problems)
     whose = f" of {args.owner}" if args.owner else ""

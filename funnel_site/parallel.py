@@ -1,37 +1,41 @@
 """Parsing many lead files on all cores: forked workers and this process take chunks of the files as they go,
-results in the files' order.
+results in the files' order; and the team of forked workers that does it (``Team``, the render workers' too).
 
 Forking lets the workers inherit the file bytes and the config instead of receiving them. The chunks
 nobody has claimed yet are a range in shared memory: the workers take them from its front, this process
 from its back, one at a time, until the two ends meet; so everyone stops at about the same time, however
 unevenly the files or the cores' other work are spread (halves fixed in advance left one side idle for
-~0.3 s of 1.0 at 10k leads). A worker sends each chunk as one pickle through a queue, whose thread writes
-it while the worker parses on; this process takes in what has arrived between two of its own chunks, so
-when the ends meet only the last chunk or two are left to unpickle (a worker's whole share, received at
-the end, was unpickled at ~28 us a lead while the other core stood idle). The cache keeps the chunks'
-pickles as they are (cache.py). Below ``MIN_FILES`` files, or where fork is unavailable, the parse runs
-in this process: starting workers would cost more than it saves.
+~0.3 s of 1.0 at 10k leads). A worker sends each chunk as one pickle, written by a thread while the worker
+parses on; this process takes in what has arrived between two of its own chunks, so when the ends meet
+only the last chunk or two are left to unpickle (a worker's whole share, received at the end, was
+unpickled at ~28 us a lead while the other core stood idle). The cache keeps the chunks' pickles as they
+are (cache.py). Below ``MIN_FILES`` files, or where fork is unavailable, the parse runs in this process:
+starting workers would cost more than it saves.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.process
 import os
 import pickle
 import queue
-from typing import Any, Callable, Iterator, Sequence
+import signal
+import threading
+import traceback
+from multiprocessing.connection import Connection, wait
+from typing import Any, Callable, Generic, Iterator, Sequence, TypeVar
 
 from funnel_site.cache import CHUNK, Entry, dump_entries
 from funnel_site.model import Config
+from funnel_site.problems import WorkerDied
 
 MIN_FILES = 500
 # CHUNK (cache.py): files per worker at least, and per claim; the cache keeps the chunks as they are
 Parse = Callable[[str, bytes, Config], Entry]
 Parsed = tuple[list[Entry], bytes | None]  # the entries of consecutive files, with their pickle when wanted
-
-# Set just before the fork and inherited by the workers; never pickled. The last parts are the shared
-# [first, end) of the unclaimed chunks and the queue of the chunks parsed by workers.
-_job: tuple[Parse, Sequence[tuple[str, bytes]], Config, Any, Any] | None = None
+Result = TypeVar("Result")
+Failure = tuple[Exception, str]  # an error in another process as it can be sent back: the error and its traceback
 
 
 def die_with_parent(parent: int) -> None:
@@ -39,7 +43,6 @@ def die_with_parent(parent: int) -> None:
     nobody waits for, or waiting forever to hand it over (Linux; elsewhere a no-op). ``parent`` is checked after the
     request, in case it ended before."""
     import ctypes
-    import signal
 
     try:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -72,36 +75,26 @@ def parse_all(parse: Parse, items: Sequence[tuple[str, bytes]], config: Config, 
     workers = workers_for(len(items), jobs)
     if workers <= 1:
         return [_parsed(parse, items[start:start + CHUNK], config, pickled) for start in range(0, len(items), CHUNK)]
-    context = multiprocessing.get_context("fork")
-    chunks = (len(items) + CHUNK - 1) // CHUNK
-    unclaimed, arrivals = context.Array("q", [0, chunks]), context.Queue()
-    global _job
-    _job = (parse, items, config, unclaimed, arrivals)
     parsed: dict[int, Parsed] = {}
 
-    def receive(block: bool) -> bool:
-        """One chunk a worker sent: False when none has arrived and ``block`` is not set."""
-        try:
-            chunk, blob = arrivals.get(block)
-        except queue.Empty:
-            return False
-        parsed[chunk] = ([keep(entry) for entry in pickle.loads(blob)], blob if pickled else None)
-        return True
+    def files(chunk: int) -> Sequence[tuple[str, bytes]]:
+        return items[chunk * CHUNK:(chunk + 1) * CHUNK]
 
-    try:
-        with context.Pool(workers - 1, initializer=_parse_worker_started, initargs=(os.getpid(),)) as pool:
-            pending = [pool.apply_async(_parse_claimed) for _ in range(workers - 1)]
-            for chunk in _claimed(unclaimed, from_end=True):
-                parsed[chunk] = _parsed(parse, items[chunk * CHUNK:(chunk + 1) * CHUNK], config, pickled)
-                while receive(False):
-                    pass
-            for result in pending:
-                result.get()  # a worker's error is raised here
-            while len(parsed) < chunks:
-                receive(True)
-    finally:
-        _job = None
-        arrivals.close()
+    def sent(chunk: int) -> bytes:
+        """In a worker: one chunk, as the pickle of its entries."""
+        entries, _ = _parsed(parse, files(chunk), config, pickled=False)
+        return dump_entries(entries)
+
+    def take(arrived: Iterator[tuple[int, bytes]]) -> None:
+        for chunk, blob in arrived:
+            parsed[chunk] = ([keep(entry) for entry in pickle.loads(blob)], blob if pickled else None)
+
+    chunks = (len(items) + CHUNK - 1) // CHUNK
+    with Team(workers - 1, chunks, sent, "parsing lead files") as team:
+        for chunk in team.claimed():
+            parsed[chunk] = _parsed(parse, files(chunk), config, pickled)
+            take(team.results(block=False))
+        take(team.results(block=True))
     return [parsed[chunk] for chunk in range(chunks)]
 
 
@@ -110,30 +103,166 @@ def _parsed(parse: Parse, items: Sequence[tuple[str, bytes]], config: Config, pi
     return entries, dump_entries(entries) if pickled else None
 
 
-def _claimed(unclaimed: Any, from_end: bool) -> Iterator[int]:
-    """Chunks taken one at a time from the front or the end of the unclaimed ones, until none is left."""
+class Team(Generic[Result]):
+    """``size`` forked workers doing the tasks ``do(0)`` .. ``do(tasks - 1)``: each takes the next unclaimed task from
+    the front, while this process may take its own from the end (``claimed``); each result comes back as soon as it
+    is made (``results``). Leaving the block ends the workers, whatever happened.
+
+    Forking lets the workers inherit ``do`` and all it uses instead of receiving them. A worker writes to a pipe of
+    its own, from a thread (it works on while this process is busy), and ends with a last message: done, or its
+    error with its traceback. Only the worker holds its pipe's writing end, so its death (the out-of-memory killer,
+    a crash in a C extension) reads as the end of the pipe, even in the middle of a message: ``WorkerDied`` at once,
+    where a pool waits forever for the lost task's result.
+    """
+
+    def __init__(self, size: int, tasks: int, do: Callable[[int], Result], doing: str) -> None:
+        context = multiprocessing.get_context("fork")
+        self.doing = doing
+        self.unclaimed = context.Array("q", [0, tasks])  # [first, end) of the tasks nobody has claimed yet
+        self.workers: dict[Connection, multiprocessing.process.BaseProcess] = {}
+        self.working: set[Connection] = set()  # those whose last message has not come yet
+        try:
+            for _ in range(size):
+                receiving, sending = context.Pipe(duplex=False)
+                worker = context.Process(target=_work, args=(do, self.unclaimed, sending, os.getpid()), daemon=True)
+                worker.start()
+                sending.close()  # the worker's end: workers forked later never have it
+                self.workers[receiving] = worker
+                self.working.add(receiving)
+        except BaseException:
+            self.__exit__()
+            raise
+
+    def __enter__(self) -> Team[Result]:
+        return self
+
+    def claimed(self) -> Iterator[int]:
+        """Tasks for this process, taken from the end of the unclaimed ones until none is left."""
+        return _claimed(self.unclaimed, from_end=True, waiting=self._check_workers)
+
+    def _check_workers(self) -> None:
+        """``WorkerDied`` for a worker that ended unfinished (exit code 0: it finished): one killed while it claimed a
+        task holds the claims' lock for ever."""
+        for worker in self.workers.values():
+            if worker.exitcode:
+                raise died(f"a worker process {self.doing}", worker)
+
+    def results(self, block: bool) -> Iterator[tuple[int, Result]]:
+        """Each task's number and result: those that have arrived, or with ``block`` all until every worker is done.
+        A worker's error is raised here, with its traceback as the cause."""
+        while self.working:
+            ready = wait(list(self.working), None if block else 0)
+            if not ready:
+                return
+            for receiving in ready:
+                try:
+                    task, outcome = receiving.recv()
+                except (EOFError, OSError):  # OSError: the end came in the middle of a message
+                    raise died(f"a worker process {self.doing}", self.workers[receiving]) from None
+                if task is not None:
+                    yield task, outcome
+                elif outcome is not None:
+                    raise raised(outcome)
+                else:
+                    self.working.remove(receiving)
+
+    def __exit__(self, *exc: object) -> None:
+        for worker in self.workers.values():
+            worker.terminate()  # when all went well it is done; otherwise it must stop (writing pages, among others)
+        for receiving, worker in self.workers.items():
+            worker.join()
+            receiving.close()
+
+
+def _work(do: Callable[[int], Any], unclaimed: Any, sending: Connection, parent: int) -> None:
+    """In a worker: tasks from the front of the unclaimed ones, each result sent as soon as it is made, then the last message."""
+    die_with_parent(parent)
+    outbox = _Outbox(sending)
+    try:
+        for task in _claimed(unclaimed, from_end=False):
+            outbox.put((task, do(task)))
+        outbox.put((None, None))
+    except KeyboardInterrupt:  # Ctrl-C reached the whole process group: the build's process reports it
+        return
+    except Exception as error:  # noqa: BLE001 - raised again in the build's process
+        outbox.put((None, failure(error)))
+    outbox.close()
+
+
+class _Outbox:
+    """A worker's messages, written to its pipe by a thread: the worker goes on with its next task while this one waits
+    for the build's process to read (a chunk of parsed leads is larger than a pipe holds)."""
+
+    def __init__(self, sending: Connection) -> None:
+        self.messages: queue.SimpleQueue[tuple[int | None, Any] | None] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._send, args=(sending,), daemon=True)
+        self.thread.start()
+
+    def put(self, message: tuple[int | None, Any]) -> None:
+        self.messages.put(message)
+
+    def close(self) -> None:
+        """Once every message is written."""
+        self.messages.put(None)
+        self.thread.join()
+
+    def _send(self, sending: Connection) -> None:
+        while (message := self.messages.get()) is not None:
+            sending.send(message)
+
+
+def _claimed(unclaimed: Any, from_end: bool, waiting: Callable[[], None] = lambda: None) -> Iterator[int]:
+    """Tasks taken one at a time from the front or the end of the unclaimed ones, until none is left; ``waiting`` is
+    called every 0.1 s while another process holds the claims' lock."""
+    lock = unclaimed.get_lock()
     while True:
-        with unclaimed.get_lock():
+        while not lock.acquire(timeout=0.1):
+            waiting()
+        try:
             first, end = unclaimed[0], unclaimed[1]
             if first >= end:
                 return
-            chunk = end - 1 if from_end else first
+            task = end - 1 if from_end else first
             unclaimed[1 if from_end else 0] = end - 1 if from_end else first + 1
-        yield chunk
+        finally:
+            lock.release()
+        yield task
 
 
-def _parse_worker_started(parent: int) -> None:
-    """A worker dies with the build, and never waits at its exit for the queue to hand over what nobody reads (the
-    parent reads every chunk before it ends the pool)."""
-    die_with_parent(parent)
-    assert _job is not None, "a worker runs only inside parse_all"
-    _job[4].cancel_join_thread()
+def died(who: str, process: multiprocessing.process.BaseProcess) -> WorkerDied:
+    """The error for a process of the build that ended before its work was done, naming the signal that killed it or
+    its exit code."""
+    process.join()
+    code = process.exitcode or 0
+    if code >= 0:
+        return WorkerDied(f"{who} ended unexpectedly (exit code {code})")
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        name = "an unknown signal"
+    hint = "; the system may be out of memory" if -code == signal.SIGKILL else ""  # what the out-of-memory killer sends
+    return WorkerDied(f"{who} ended unexpectedly (killed by signal {-code}, {name}){hint}")
 
 
-def _parse_claimed() -> None:
-    """A worker's chunks, each sent with one pickle of its entries as soon as it is parsed."""
-    assert _job is not None, "a worker runs only inside parse_all"
-    parse, items, config, unclaimed, arrivals = _job
-    for chunk in _claimed(unclaimed, from_end=False):
-        entries = [parse(path, raw, config) for path, raw in items[chunk * CHUNK:(chunk + 1) * CHUNK]]
-        arrivals.put((chunk, dump_entries(entries)))
+def failure(error: Exception) -> Failure:
+    """In another process: ``error`` as it can be sent to the build's process (itself, or, where it does not survive
+    pickling, a RuntimeError that names it), with its traceback."""
+    trace = "".join(traceback.format_exception(error))
+    try:
+        return pickle.loads(pickle.dumps(error)), trace
+    except Exception:  # noqa: BLE001 - any exception may fail to pickle or to rebuild
+        return RuntimeError(f"{type(error).__qualname__}: {error}"), trace
+
+
+def raised(sent: Failure) -> Exception:
+    """The error another process sent back, to raise here with that process's traceback as its cause."""
+    error, trace = sent
+    error.__cause__ = RemoteTraceback(trace)
+    return error
+
+
+class RemoteTraceback(Exception):
+    """The traceback of an error in another process, shown as the cause of the error raised here (as concurrent.futures does)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])

@@ -43,3 +43,8 @@ class ConfigError(Exception):
 
 class UsageError(Exception):
     """The command line asked for something impossible: exit code 2."""
+
+
+class WorkerDied(Exception):
+    """A process of the build ended before its work was done (the out-of-memory killer, ``kill -9``, a crash in a C
+    extension): exit code 2, as for an output that cannot be written."""

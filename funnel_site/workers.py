@@ -1,8 +1,8 @@
 """Rendering a site's pages on all cores, into the build's staging folder (build.py, the only writer, owns it).
 
-Forked render workers take tasks of ``PAGES_PER_TASK`` pages; with many leads a forked process writes the data
-files meanwhile (``Aside``). Forking lets them inherit the plan, the leads and the compiled templates instead of
-receiving them.
+Forked render workers (``parallel.Team``) take tasks of ``PAGES_PER_TASK`` pages; with many leads a forked process
+writes the data files meanwhile (``Aside``). Forking lets them inherit the plan, the leads and the compiled templates
+instead of receiving them. Any of them that dies fails the build (``WorkerDied``), which removes the staging folder.
 """
 
 from __future__ import annotations
@@ -12,13 +12,11 @@ import gc
 import multiprocessing
 import multiprocessing.process
 import os
-import pickle
-import traceback
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 
-from funnel_site.parallel import die_with_parent, workers_for
+from funnel_site.parallel import Team, die_with_parent, died, failure, raised, workers_for
 from funnel_site.problems import ConfigError, Problem
 from funnel_site.progress import SILENT, Progress
 
@@ -69,10 +67,6 @@ def put_all(writer: _Staging, files: Mapping[str, bytes]) -> None:
         writer.put(relative, data)
 
 
-# Set just before the workers are forked and inherited by them; never pickled.
-_job: tuple[_Staging, SitePlan] | None = None
-
-
 def write_plan(
     writer: _Staging, plan: SitePlan, files: Mapping[str, bytes] | Callable[[], Mapping[str, Iterable[bytes]]], jobs: int | None,
     progress: Progress = SILENT, reuse: Collection[str] = (),
@@ -103,24 +97,18 @@ def write_plan(
             plan.env.get_template(name)
         except jinja2.TemplateError:  # reported by the page that uses it, if any does
             pass
-    global _job
-    _job = (writer, plan)
-    try:
-        with multiprocessing.get_context("fork").Pool(workers, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
-            results = pool.imap(_write_task, tasks, chunksize=1)  # in order: the first error is always the same
-            _write_files(writer, files)
-            problems = []
-            for task, (problem, digests) in zip(tasks, results):
-                done += len(task)
-                progress.update("wrote pages:", done, len(plan.pages))
-                if problem is not None:
-                    problems.append(problem)
-                if writer.digests is not None:
-                    writer.digests.update(digests)
-    finally:
-        _job = None
+    problems: dict[int, Problem] = {}
+    with Team(workers, len(tasks), lambda task: _write_task(writer, plan, tasks[task]), "rendering pages") as team:
+        _write_files(writer, files)
+        for task, (problem, digests) in team.results(block=True):
+            done += len(tasks[task])
+            progress.update("wrote pages:", done, len(plan.pages))
+            if problem is not None:
+                problems[task] = problem
+            if writer.digests is not None:
+                writer.digests.update(digests)
     if problems:
-        raise ConfigError(problems[:1])
+        raise ConfigError([problems[min(problems)]])  # the first page's: the same for any number of workers
 
 
 class Aside:
@@ -153,12 +141,10 @@ class Aside:
             return
         try:
             digests, error = self.receiving.recv()
-        except EOFError:
-            raise RuntimeError("the process writing the data files ended unexpectedly") from None
+        except (EOFError, OSError):  # OSError: the end came in the middle of a message
+            raise died("the process writing the data files", self.process) from None
         if error is not None:
-            failure, trace = error
-            failure.__cause__ = _RemoteTraceback(trace)
-            raise failure
+            raise raised(error)
         if self.writer.digests is not None:
             self.writer.digests.update(digests)
 
@@ -179,25 +165,9 @@ def _write_aside(writer: _Staging, files: Callable[[], Mapping[str, Iterable[byt
     except KeyboardInterrupt:  # Ctrl-C reached the whole process group: the build's process reports it
         return
     except Exception as error:  # noqa: BLE001 - raised again in the build's process
-        sending.send((None, (_portable(error), traceback.format_exc())))
+        sending.send((None, failure(error)))
     else:
         sending.send((writer.digests or {}, None))
-
-
-def _portable(error: Exception) -> Exception:
-    """``error`` as it can be sent to the build's process: itself, or, where it does not survive pickling, a
-    RuntimeError that names it."""
-    try:
-        return pickle.loads(pickle.dumps(error))  # type: ignore[no-any-return]
-    except Exception:  # noqa: BLE001 - any exception may fail to pickle or to rebuild
-        return RuntimeError(f"{type(error).__qualname__}: {error}")
-
-
-class _RemoteTraceback(Exception):
-    """The traceback of an error in another process, shown as the cause of the error raised here (as concurrent.futures does)."""
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 def _write_files(writer: _Staging, files: Mapping[str, bytes] | Callable[[], Mapping[str, Iterable[bytes]]]) -> None:
@@ -217,11 +187,9 @@ def _write_pages(writer: _Staging, plan: SitePlan, task: Sequence[int]) -> None:
         writer.put(*plan.render(index))
 
 
-def _write_task(task: Sequence[int]) -> tuple[Problem | None, dict[str, bytes]]:
+def _write_task(writer: _Staging, plan: SitePlan, task: Sequence[int]) -> tuple[Problem | None, dict[str, bytes]]:
     """In a worker: render and write a range of pages; a template error comes back as a problem. With the
     digests of the pages written, when the writer keeps them."""
-    assert _job is not None, "a worker runs only inside write_plan"
-    writer, plan = _job
     import jinja2
 
     try:

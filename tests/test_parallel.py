@@ -1,4 +1,5 @@
-"""The parallel parse: a worker's chunks are taken in while this process still parses, not all at the end."""
+"""The parallel parse: a worker's chunks are taken in while this process still parses, not all at the end. The
+render workers: the first page's problem is reported, whichever worker is done first."""
 
 from __future__ import annotations
 
@@ -7,12 +8,16 @@ import os
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
 
-from funnel_site import parallel
+from conftest import TODAY, lead
+from funnel_site import build as build_module
+from funnel_site import parallel, workers
 from funnel_site.cache import Entry, dump_entries
+from funnel_site.problems import ConfigError, Problem
 
 
 def test_a_workers_chunks_are_taken_in_while_this_process_parses(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -83,3 +88,21 @@ def _running(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"  # a zombie has ended; whoever inherited it may not reap it at once
+
+
+def test_the_first_pages_problem_is_reported_whichever_task_ends_first(
+    make_project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # type: ignore[no-untyped-def]
+    root = make_project({f"leads/l{n}.md": lead(title=f"Acme {n}", owner="anna", stage="offer", value=100,
+                                                      expected_close="2026-12-01") for n in range(3)})
+
+    def write_task(writer: object, plan: object, task: list[int]) -> tuple[Problem, dict[str, bytes]]:
+        if task == [0]:
+            time.sleep(0.5)  # the other worker's problems arrive first
+        return Problem(f"page {task[0]}", 1, "template", "broken"), {}
+
+    monkeypatch.setattr(workers, "PAGES_PER_TASK", 1)
+    monkeypatch.setattr(workers, "_write_task", write_task)
+    with pytest.raises(ConfigError) as caught:
+        build_module.build(root, tmp_path / "site", date.fromisoformat(TODAY), jobs=2)
+    assert caught.value.problems == [Problem("page 0", 1, "template", "broken")]

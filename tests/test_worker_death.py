@@ -1,0 +1,209 @@
+"""A worker process killed mid-build (the out-of-memory killer, kill -9, a crash in a C extension) fails the build at
+once with a message naming the signal, and leaves the previous site as it was; before, the build waited forever.
+
+Each build runs in a subprocess with a time limit: without the fix it would hang the test run."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from conftest import TODAY, lead
+from funnel_site import parallel
+
+pytestmark = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="workers are forked")
+
+LEADS = {f"leads/l{n}.md": lead(title=f"Acme {n}", owner="anna", stage="offer", value=100 + n, expected_close="2026-12-01",
+                                follow_up="2026-11-30") for n in range(12)}
+
+KILLING = """
+import importlib, os, signal, sys, time
+from funnel_site import cli, parallel
+
+owner = importlib.import_module(sys.argv[1])
+*path, name = sys.argv[2].split(".")
+for part in path:
+    owner = getattr(owner, part)
+original, build_process = getattr(owner, name), os.getpid()
+
+def killing(*args, **kwargs):
+    if os.getpid() != build_process:  # a forked worker: it inherited this patch
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(0.05)  # the build's process parses slowly: the parse worker surely takes some leads
+    return original(*args, **kwargs)
+
+setattr(owner, name, killing)
+parallel.CHUNK = 1  # one lead per claim: the parse worker takes its first lead at once
+sys.exit(cli.main(sys.argv[3:]))
+"""
+OUT_OF_MEMORY = "(killed by signal 9, SIGKILL); the system may be out of memory"
+
+
+def site(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def killed_run(tmp_path: Path, target: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``funnel-site ARGS --jobs 2`` where ``target`` (module:attribute) kills the worker process that calls it."""
+    script = tmp_path / "killing.py"
+    script.write_text(KILLING)
+    module, name = target.split(":")
+    return subprocess.run([sys.executable, str(script), module, name, *args, "--jobs", "2"],
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize(("target", "who"), [
+    ("funnel_site.load:parse_lead_bytes", "a worker process parsing lead files"),
+    ("funnel_site.render:SitePlan.render", "a worker process rendering pages"),
+    ("funnel_site.render:site_data_files", "the process writing the data files"),
+])
+def test_a_killed_worker_fails_the_build_and_leaves_the_site_as_it_was(
+    make_project: Callable[..., Path], run_cli: Callable[..., object], tmp_path: Path, target: str, who: str,
+) -> None:
+    root, out = make_project(LEADS), tmp_path / "site"
+    run_cli("build", str(root), "-o", str(out), "--today", TODAY, "--no-cache", "--jobs", "1")
+    before = site(out)
+    result = killed_run(tmp_path, target, "build", str(root), "-o", str(out), "--today", "2026-11-23", "--no-cache")
+    assert result.returncode == 2
+    assert result.stderr == f"funnel-site: error: {who} ended unexpectedly {OUT_OF_MEMORY}; the previous site was left unchanged\n"
+    assert result.stdout == ""
+    assert site(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["killing.py", "pipeline", "site"]  # no staging folder left behind
+
+
+def test_a_killed_parse_worker_fails_the_check(make_project: Callable[..., Path], tmp_path: Path) -> None:
+    result = killed_run(tmp_path, "funnel_site.load:parse_lead_bytes", "check", str(make_project(LEADS)), "--today", TODAY, "--no-cache")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == f"funnel-site: error: a worker process parsing lead files ended unexpectedly {OUT_OF_MEMORY}\n"
+
+
+def _exit_3() -> None:
+    os._exit(3)
+
+
+def _terminated() -> None:
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+@pytest.mark.parametrize(("end", "how"), [(_exit_3, "(exit code 3)"), (_terminated, "(killed by signal 15, SIGTERM)")])
+def test_the_message_names_the_signal_or_the_exit_code(end: Callable[[], None], how: str) -> None:
+    process = multiprocessing.get_context("fork").Process(target=end)
+    process.start()
+    assert str(parallel.died("a worker process rendering pages", process)) == f"a worker process rendering pages ended unexpectedly {how}"
+
+
+ONE_KILLED = """
+import os, signal, sys, time
+from funnel_site import parallel
+from funnel_site.problems import WorkerDied
+
+def task(number):
+    open(os.path.join(sys.argv[1], str(os.getpid())), "w").close()
+    if number == 0:
+        time.sleep(0.5)  # the other worker has started its task
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(60)
+
+started = time.monotonic()
+try:
+    with parallel.Team(2, 2, task, "rendering pages") as team:
+        list(team.results(block=True))
+except WorkerDied as error:
+    print(f"{time.monotonic() - started:.2f} {error}")
+"""
+
+
+def test_a_death_ends_the_other_workers_at_once(tmp_path: Path) -> None:
+    script, pids = tmp_path / "one_killed.py", tmp_path / "workers"
+    script.write_text(ONE_KILLED)
+    pids.mkdir()
+    result = subprocess.run([sys.executable, str(script), str(pids)], capture_output=True, text=True, timeout=60)
+    seconds, message = result.stdout.split(" ", 1)
+    assert message == f"a worker process rendering pages ended unexpectedly {OUT_OF_MEMORY}\n"
+    assert float(seconds) < 10  # the other worker's task would take 60 s
+    workers = {int(path.name) for path in pids.iterdir()}
+    assert len(workers) == 2
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)  # ended and reaped, none left running
+
+
+def test_an_error_in_a_worker_comes_back_as_itself_with_its_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "CHUNK", 1)
+    here = os.getpid()
+
+    def parse(path: str, raw: bytes, config: object) -> tuple[None, list[object]]:
+        if os.getpid() != here:
+            raise ValueError(f"cannot parse {path}")
+        time.sleep(0.05)  # the worker surely takes some files
+        return None, []
+
+    with pytest.raises(ValueError, match="^cannot parse ") as caught:
+        parallel.parse_all(parse, [(str(n), b"") for n in range(10)], None, 2, False, lambda entry: entry)  # type: ignore[arg-type]
+    assert isinstance(caught.value.__cause__, parallel.RemoteTraceback)
+    assert 'in parse\n    raise ValueError(f"cannot parse {path}")' in str(caught.value.__cause__)
+
+
+LOCK_LEFT_TAKEN = """
+import os, signal, time
+from funnel_site import parallel
+from funnel_site.problems import WorkerDied
+
+build_process, claimed = os.getpid(), parallel._claimed
+
+def claiming(unclaimed, from_end, *args, **kwargs):
+    if os.getpid() != build_process:  # the worker: killed while it holds the claims' lock
+        unclaimed.get_lock().acquire()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return claimed(unclaimed, from_end, *args, **kwargs)
+
+parallel._claimed = claiming
+with parallel.Team(1, 10, lambda task: task, "parsing lead files") as team:
+    (worker,) = team.workers.values()
+    while worker.exitcode is None:
+        time.sleep(0.01)
+    try:
+        list(team.claimed())
+    except WorkerDied as error:
+        print(error)
+"""
+
+
+def test_a_worker_killed_while_it_claims_a_task_does_not_block_the_claims(tmp_path: Path) -> None:
+    script = tmp_path / "lock_left_taken.py"
+    script.write_text(LOCK_LEFT_TAKEN)
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert result.stdout == f"a worker process parsing lead files ended unexpectedly {OUT_OF_MEMORY}\n"
+
+
+MID_MESSAGE = """
+import os, signal, time
+from funnel_site import parallel
+from funnel_site.problems import WorkerDied
+
+def task(number):
+    if number == 1:
+        time.sleep(0.5)  # meanwhile the worker's thread writes what fits of task 0's result into the pipe
+        os.kill(os.getpid(), signal.SIGKILL)
+    return b"x" * 1_000_000
+
+with parallel.Team(1, 2, task, "parsing lead files") as team:
+    time.sleep(1)  # nothing read before the worker is dead
+    try:
+        list(team.results(block=True))
+    except WorkerDied as error:
+        print(error)
+"""
+
+
+def test_a_worker_killed_in_the_middle_of_a_message_is_reported_as_killed(tmp_path: Path) -> None:
+    script = tmp_path / "mid_message.py"
+    script.write_text(MID_MESSAGE)
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert result.stdout == f"a worker process parsing lead files ended unexpectedly {OUT_OF_MEMORY}\n"
