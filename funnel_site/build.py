@@ -169,7 +169,7 @@ def write_checked(
                 if site is not None and not _has_overrides(Path(project.root)):
                     reuse = site.reusable(plan, checked.figures)
                 with workers.shared_with_workers():  # again, for what planning made: the render workers share it too
-                    workers.write_plan(writer, plan, aside.files, jobs, progress, reuse)
+                    workers.write_plan(writer, plan, aside.files, jobs, progress, reuse, aside)
                 aside.wait()
             return writer.digests or {}
     except jinja2.TemplateError as error:

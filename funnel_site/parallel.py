@@ -115,9 +115,13 @@ class Team(Generic[Result]):
     where a pool waits forever for the lost task's result.
     """
 
-    def __init__(self, size: int, tasks: int, do: Callable[[int], Result], doing: str) -> None:
+    def __init__(self, size: int, tasks: int, do: Callable[[int], Result], doing: str,
+                 companions: Sequence[tuple[multiprocessing.process.BaseProcess, str]] = ()) -> None:
+        """``companions``: other processes of the build working meanwhile, and what they do; one that ends with an
+        exit code other than 0 fails the team's work at once too (its output is waited for elsewhere)."""
         context = multiprocessing.get_context("fork")
         self.doing = doing
+        self.companions = {process.sentinel: (process, who) for process, who in companions}
         self.unclaimed = context.Array("q", [0, tasks])  # [first, end) of the tasks nobody has claimed yet
         self.workers: dict[Connection, multiprocessing.process.BaseProcess] = {}
         self.working: set[Connection] = set()  # those whose last message has not come yet
@@ -151,10 +155,15 @@ class Team(Generic[Result]):
         """Each task's number and result: those that have arrived, or with ``block`` all until every worker is done.
         A worker's error is raised here, with its traceback as the cause."""
         while self.working:
-            ready = wait(list(self.working), None if block else 0)
+            ready = wait([*self.working, *self.companions], None if block else 0)
             if not ready:
                 return
             for receiving in ready:
+                if receiving in self.companions:
+                    companion, who = self.companions.pop(receiving)
+                    if companion.exitcode:
+                        raise died(who, companion)
+                    continue
                 try:
                     task, outcome = receiving.recv()
                 except (EOFError, OSError):  # OSError: the end came in the middle of a message

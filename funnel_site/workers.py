@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from funnel_site.render import SitePlan
 
 SHARED_TEMPLATES = ("base.html", "macros.html", "charts.html", "warnings.html")  # what the built-in pages load
+ASIDE = "the process writing the data files"
 PAGES_PER_TASK = 100  # pages a worker renders and writes per task: small enough to balance two cores
 
 
@@ -69,9 +70,10 @@ def put_all(writer: _Staging, files: Mapping[str, bytes]) -> None:
 
 def write_plan(
     writer: _Staging, plan: SitePlan, files: Mapping[str, bytes] | Callable[[], Mapping[str, Iterable[bytes]]], jobs: int | None,
-    progress: Progress = SILENT, reuse: Collection[str] = (),
+    progress: Progress = SILENT, reuse: Collection[str] = (), aside: Aside | None = None,
 ) -> None:
-    """Every page of ``plan`` plus ``files``; pages in worker processes when there are many.
+    """Every page of ``plan`` plus ``files``; pages in worker processes when there are many. ``aside``: the process
+    writing the data files meanwhile, whose death ends the render at once.
 
     Pages do not depend on each other or on the order they are rendered in, so the site is the
     same for any number of workers. The other files are computed by this process meanwhile.
@@ -98,7 +100,8 @@ def write_plan(
         except jinja2.TemplateError:  # reported by the page that uses it, if any does
             pass
     problems: dict[int, Problem] = {}
-    with Team(workers, len(tasks), lambda task: _write_task(writer, plan, tasks[task]), "rendering pages") as team:
+    companions = [(aside.process, ASIDE)] if aside is not None and aside.process is not None else []
+    with Team(workers, len(tasks), lambda task: _write_task(writer, plan, tasks[task]), "rendering pages", companions) as team:
         _write_files(writer, files)
         for task, (problem, digests) in team.results(block=True):
             done += len(tasks[task])
@@ -142,7 +145,7 @@ class Aside:
         try:
             digests, error = self.receiving.recv()
         except (EOFError, OSError):  # OSError: the end came in the middle of a message
-            raise died("the process writing the data files", self.process) from None
+            raise died(ASIDE, self.process) from None
         if error is not None:
             raise raised(error)
         if self.writer.digests is not None:

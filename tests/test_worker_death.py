@@ -207,3 +207,39 @@ def test_a_worker_killed_in_the_middle_of_a_message_is_reported_as_killed(tmp_pa
     script.write_text(MID_MESSAGE)
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
     assert result.stdout == f"a worker process parsing lead files ended unexpectedly {OUT_OF_MEMORY}\n"
+
+
+COMPANION = """
+import multiprocessing, os, signal, sys, time
+from funnel_site import parallel
+from funnel_site.problems import WorkerDied
+
+context = multiprocessing.get_context("fork")
+companion = context.Process(target=time.sleep, args=(0 if sys.argv[1] == "ends" else 30,))
+companion.start()
+
+def task(number):
+    time.sleep(0 if sys.argv[1] == "ends" else 30)  # a long render: the companion's death must not wait for it
+    return number
+
+started = time.monotonic()
+with parallel.Team(1, 2, task, "rendering pages", [(companion, "the process writing the data files")]) as team:
+    if sys.argv[1] == "killed":
+        os.kill(companion.pid, signal.SIGKILL)
+    try:
+        print(sorted(team.results(block=True)))
+    except WorkerDied as error:
+        print(error, time.monotonic() - started < 10)
+"""
+
+
+@pytest.mark.parametrize(("companion", "printed"), [
+    ("killed", f"the process writing the data files ended unexpectedly {OUT_OF_MEMORY} True"),
+    ("ends", "[(0, 0), (1, 1)]"),
+])
+def test_a_companion_that_dies_ends_the_teams_work_at_once(tmp_path: Path, companion: str, printed: str) -> None:
+    """The data-file process dying during the render fails the build then, not after the last page."""
+    script = tmp_path / "companion.py"
+    script.write_text(COMPANION)
+    result = subprocess.run([sys.executable, str(script), companion], capture_output=True, text=True, timeout=60)
+    assert result.stdout == printed + "\n"
