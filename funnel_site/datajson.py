@@ -10,8 +10,9 @@ from json.encoder import encode_basestring as _text  # how json.dumps(ensure_asc
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 from funnel_site.figures import Bucket, Figures, LeadFigures, OwnerFigures, Rate, TargetFigures
-from funnel_site.model import HistoryEntry, Project
+from funnel_site.model import Project
 from funnel_site.problems import Problem
+from funnel_site.shared_texts import SharedTexts
 
 if TYPE_CHECKING:
     from funnel_site.fragments import Fragments
@@ -63,7 +64,8 @@ def _bucket(bucket: Bucket) -> dict[str, Any]:
 
 def to_data(project: Project, figures: Figures, warnings: Iterable[Problem], page_url: Any = None) -> dict[str, Any]:
     """The whole data.json document as values for ``dumps``: its leads and problems as their lines (``RawJSON``)."""
-    leads = [RawJSON(_lead(f, page_url)) for f in figures.leads]
+    line = _LeadLines(page_url)
+    leads = [RawJSON(line(f)) for f in figures.leads]
     return {**_summary(project, figures), "leads": leads, "problems": [RawJSON(_problem(p)) for p in warnings]}
 
 
@@ -80,9 +82,9 @@ def pieces(
     leads: Iterable[bytes]
     problems: Iterable[bytes]
     if fragments is None:
-        leads, problems = _list(figures.leads, lambda f: _lead(f, page_url)), _list(warnings, _problem)
+        leads, problems = _list(figures.leads, _LeadLines(page_url)), _list(warnings, _problem)
     else:
-        leads, problems = _kept_list(fragments, figures.leads, lambda f: _lead(f, page_url)), _kept_list(fragments, warnings, _problem)
+        leads, problems = _kept_list(fragments, figures.leads, _LeadLines(page_url)), _kept_list(fragments, warnings, _problem)
     text = dumps({**_summary(project, figures), "leads": RawJSON(_SLOT), "problems": RawJSON(_SLOT), **extra}) + "\n"
     parts = text.split(_SLOT)
     if len(parts) != 3:  # the data holds the slot marker itself
@@ -106,8 +108,8 @@ def _list(items: Sequence[Any], line: Callable[[Any], str]) -> Iterator[bytes]:
         yield b"[]"
         return
     for start in range(0, len(items), BATCH):
-        lines = ",\n".join([_STEP + line(item) for item in items[start:start + BATCH]])
-        yield (("[\n" if start == 0 else ",\n") + lines).encode()
+        lines = (",\n" + _STEP).join(map(line, items[start:start + BATCH]))
+        yield (("[\n" if start == 0 else ",\n") + _STEP + lines).encode()
     yield b"\n  ]"
 
 
@@ -184,28 +186,38 @@ def _target(t: TargetFigures) -> dict[str, Any]:
     }
 
 
-def _lead(f: LeadFigures, page_url: Any) -> str:
+class _LeadLines:
     """A lead's line in ``leads``, its keys as constant text: a dict per lead, made and then walked, took three times
-    as long (docs/data-json.md lists the fields)."""
-    lead = f.lead
-    return (
-        f'{{"id": {_text(lead.id)}, "file": {_text(lead.path)}, "page": {_optional(page_url(lead) if page_url else None)}, '
-        f'"title": {_text(lead.title)}, "company": {_optional(lead.company)}, "status": {_text(lead.status)}, '
-        f'"stage": {_optional(lead.stage)}, "owner": {_text(lead.owner)}, '
-        f'"value": {_exact(f.value, CENT)}, "original_value": {_exact(lead.value, CENT)}, "currency": {_text(lead.currency)}, '
-        f'"probability": {_exact(f.probability, RATE_PLACES)}, "weighted": {_exact(f.weighted, CENT)}, '
-        f'"expected_close": {_day(lead.expected_close)}, "closed_on": {_day(lead.closed_on)}, "reason": {_optional(lead.reason)}, '
-        f'"created": {_day(lead.created)}, "last_contact": {_day(lead.last_contact)}, "follow_up": {_day(lead.follow_up)}, '
-        f'"follow_up_overdue": {_LITERALS[f.follow_up_overdue]}, "stale": {_LITERALS[f.stale]}, "age_days": {one_line(f.age_days)}, '
-        f'"days_since_touch": {one_line(f.days_since_touch)}, "next_step": {_optional(lead.next_step)}, "source": {_optional(lead.source)}, '
-        f'"tags": {one_line(lead.tags)}, "qualification": {one_line(lead.qualification)}, "qualified": {_LITERALS[f.qualified]}, '
-        f'"contacts": {one_line(lead.contacts)}, "history": [{", ".join([_history_entry(h) for h in lead.history])}], '
-        f'"custom": {one_line(_plain(dict(lead.custom))) if lead.custom else "{}"}}}'
-    )
+    as long (docs/data-json.md lists the fields). The values many leads share (days, amounts, probabilities, stages,
+    owners, sources, qualification) are written once per document."""
 
+    def __init__(self, page_url: Any) -> None:
+        self.page_url = page_url
+        self.texts = SharedTexts(_optional)
+        self.days = SharedTexts(_day)
+        self.amounts = SharedTexts(lambda value: _exact(value, CENT))
+        self.rates = SharedTexts(lambda value: _exact(value, RATE_PLACES))
+        self.numbers = SharedTexts(one_line)  # days since: a few hundred distinct
+        self.qualifications = SharedTexts(lambda items: one_line(dict(items)))  # its values are bools (lead.py)
 
-def _history_entry(entry: HistoryEntry) -> str:
-    return f'{{"date": "{entry.date.isoformat()}", "stage": {_text(entry.stage)}}}'
+    def __call__(self, f: LeadFigures) -> str:
+        lead = f.lead
+        texts, days, amounts, numbers = self.texts, self.days, self.amounts, self.numbers
+        history = ", ".join([f'{{"date": {days[h.date]}, "stage": {texts[h.stage]}}}' for h in lead.history])
+        return (
+            f'{{"id": {_text(lead.id)}, "file": {_text(lead.path)}, "page": {_optional(self.page_url(lead) if self.page_url else None)}, '
+            f'"title": {_text(lead.title)}, "company": {_optional(lead.company)}, "status": {texts[lead.status]}, '
+            f'"stage": {texts[lead.stage]}, "owner": {texts[lead.owner]}, '
+            f'"value": {amounts[f.value]}, "original_value": {amounts[lead.value]}, "currency": {texts[lead.currency]}, '
+            f'"probability": {self.rates[f.probability]}, "weighted": {amounts[f.weighted]}, '
+            f'"expected_close": {days[lead.expected_close]}, "closed_on": {days[lead.closed_on]}, "reason": {texts[lead.reason]}, '
+            f'"created": {days[lead.created]}, "last_contact": {days[lead.last_contact]}, "follow_up": {days[lead.follow_up]}, '
+            f'"follow_up_overdue": {_LITERALS[f.follow_up_overdue]}, "stale": {_LITERALS[f.stale]}, "age_days": {numbers[f.age_days]}, '
+            f'"days_since_touch": {numbers[f.days_since_touch]}, "next_step": {texts[lead.next_step]}, "source": {texts[lead.source]}, '
+            f'"tags": {one_line(lead.tags)}, "qualification": {self.qualifications[tuple(lead.qualification.items())]}, '
+            f'"qualified": {_LITERALS[f.qualified]}, "contacts": {one_line(lead.contacts)}, "history": [{history}], '
+            f'"custom": {one_line(_plain(dict(lead.custom))) if lead.custom else "{}"}}}'
+        )
 
 
 def _problem(p: Problem) -> str:

@@ -12,6 +12,7 @@ from babel import Locale, UnknownLocaleError
 
 from funnel_site.figures import Figures, LeadFigures
 from funnel_site.model import Config, Lead
+from funnel_site.shared_texts import SharedTexts
 
 if TYPE_CHECKING:
     from funnel_site.fragments import Fragments
@@ -89,19 +90,24 @@ def _csv_row(config: Config, decimal_mark: str, delimiter: str) -> Callable[[Lea
 
     stage_names = {stage.id: text(stage.name) for stage in reversed(config.stages)}
     owner_names = {member.id: text(member.name) for member in reversed(config.team)}
+    # the cells many rows share (not the lead's own: id, file, title, tags, contact), each written once
+    texts = SharedTexts(text)
+    amounts = SharedTexts(lambda value: _number(value, decimal_mark, CENT))
+    percents = SharedTexts(lambda fraction: _percent(fraction, decimal_mark))
+    days = SharedTexts(_iso)
 
     def row(f: LeadFigures) -> str:
         lead = f.lead
         contact = lead.contacts[0] if lead.contacts else {}
         return delimiter.join((
-            text(lead.id), text(lead.path), text(lead.title), text(lead.company), text(lead.status),
-            text(lead.stage), stage_names.get(lead.stage, ""), text(lead.owner), owner_names.get(lead.owner, ""),  # type: ignore[arg-type]
-            _number(f.value, decimal_mark, CENT), _number(lead.value, decimal_mark, CENT), text(lead.currency),
-            _percent(f.probability, decimal_mark), _number(f.weighted, decimal_mark, CENT),
-            _iso(lead.expected_close), _iso(lead.closed_on), text(lead.reason), _iso(lead.created),
-            _iso(lead.last_contact), _iso(lead.follow_up), _flag(f.follow_up_overdue), _flag(f.stale),
-            text(lead.next_step), text(lead.source), text("; ".join(lead.tags)),
-            _flag(f.qualified), text(contact.get("name")), text(contact.get("email")), text(contact.get("phone")),
+            text(lead.id), text(lead.path), text(lead.title), texts[lead.company], texts[lead.status],
+            texts[lead.stage], stage_names.get(lead.stage, ""), texts[lead.owner], owner_names.get(lead.owner, ""),  # type: ignore[arg-type]
+            amounts[f.value], amounts[lead.value], texts[lead.currency],
+            percents[f.probability], amounts[f.weighted],
+            days[lead.expected_close], days[lead.closed_on], texts[lead.reason], days[lead.created],
+            days[lead.last_contact], days[lead.follow_up], _FLAGS[f.follow_up_overdue], _FLAGS[f.stale],
+            texts[lead.next_step], texts[lead.source], text("; ".join(lead.tags)),
+            _FLAGS[f.qualified], text(contact.get("name")), text(contact.get("email")), text(contact.get("phone")),
         )) + "\r\n"
 
     return row
@@ -130,8 +136,7 @@ def _iso(value: date | None) -> str:
     return value.isoformat() if value else ""
 
 
-def _flag(value: bool) -> str:
-    return "true" if value else "false"
+_FLAGS = {True: "true", False: "false"}
 
 
 # --- followups.ics -----------------------------------------------------------------------------------------
@@ -168,18 +173,15 @@ def followups_ics_pieces(
     ]
     yield "".join(fold(line) + "\r\n" for line in lines).encode("utf-8")
     owners = {member.id: member.name for member in reversed(config.team)}  # the first of an id, as config.member finds it
-    categories: dict[str, str] = {}  # owner -> the event's CATEGORIES line, made once per owner
-    dates: dict[date, str] = {}  # follow-up -> the event's DTSTAMP, DTSTART and DTEND lines, made once per day
+    # the lines many events share, each made once: per owner, per day, per next step and owner
+    categories = SharedTexts(lambda owner: fold(f"CATEGORIES:{escape_text(owner)}"))
+    dates = SharedTexts(lambda day: _dates(stamp, day))
+    descriptions = SharedTexts(lambda step_and_owner: _description(labels, *step_and_owner))
 
     def event(f: LeadFigures) -> str:
         lead = f.lead
         owner = owners.get(lead.owner, lead.owner)
-        if owner not in categories:
-            categories[owner] = fold(f"CATEGORIES:{escape_text(owner)}")
-        day: date = lead.follow_up  # type: ignore[assignment]  # dated: it has one
-        if day not in dates:
-            dates[day] = _dates(stamp, day)
-        return _event(lead, owner, labels, page_url(lead), dates[day], categories[owner])
+        return _event(lead, page_url(lead), dates[lead.follow_up], descriptions[lead.next_step, owner], categories[owner])
 
     if fragments is None:
         for start in range(0, len(leads), BATCH):
@@ -202,18 +204,23 @@ def _dates(stamp: str, day: date) -> str:
     )
 
 
-def _event(lead: Lead, owner: str, labels: dict[str, str], url: str, dates: str, categories: str) -> str:
-    """The event's lines, folded; ``dates`` and ``categories`` (the day's and the owner's lines) are shared by many
-    events. Only lines holding free text or names can be long."""
-    summary = f"{lead.title} – {lead.company}" if lead.company else lead.title
-    description = [f"{labels['next_step']}: {lead.next_step}"] if lead.next_step else []
+def _description(labels: dict[str, str], next_step: str | None, owner: str) -> str:
+    """An event's DESCRIPTION line, folded: the next step if any, and the owner."""
+    description = [f"{labels['next_step']}: {next_step}"] if next_step else []
     description.append(f"{labels['owner']}: {owner}")
+    return fold(f"DESCRIPTION:{escape_text(chr(10).join(description))}")
+
+
+def _event(lead: Lead, url: str, dates: str, description: str, categories: str) -> str:
+    """The event's lines, folded; ``dates``, ``description`` and ``categories`` are shared by many events. Only
+    lines holding free text or names can be long."""
+    summary = f"{lead.title} – {lead.company}" if lead.company else lead.title
     return (
         "BEGIN:VEVENT\r\n"
         f"{fold(f'UID:{event_uid(lead)}')}\r\n"
         f"{dates}"
         f"{fold(f'SUMMARY:{escape_text(summary)}')}\r\n"
-        f"{fold(f'DESCRIPTION:{escape_text(chr(10).join(description))}')}\r\n"
+        f"{description}\r\n"
         f"{categories}\r\n"
         f"{fold(f'URL:{_uri(url)}')}\r\n"
         "TRANSP:TRANSPARENT\r\n"
@@ -221,18 +228,31 @@ def _event(lead: Lead, owner: str, labels: dict[str, str], url: str, dates: str,
     )
 
 
+def _quoter(safe: str) -> Callable[[str], str]:
+    """``quote(text, safe=safe)``: a regex tells first whether ``text`` needs any (ids and site paths seldom do),
+    which is quicker than urllib's quote (Python code) finding out."""
+    plain = re.compile(f"[A-Za-z0-9_.~{re.escape(safe)}]*")  # what quote keeps as it is
+
+    def quoted(text: str) -> str:
+        return text if plain.fullmatch(text) else quote(text, safe=safe)
+
+    return quoted
+
+
+_uid_quoted = _quoter("-._~")
+# Percent-encode what a URI cannot hold (spaces, umlauts in file names); keep its reserved characters.
+_uri = _quoter("/:?#[]@!$&'()*+,;=%~-._")
+
+
 def event_uid(lead: Lead) -> str:
     """Stable across builds and follow-up dates, so a subscription moves the event instead of adding one."""
-    return f"followup-{quote(lead.id, safe='-._~')}@{UID_DOMAIN}"
-
-
-def _uri(url: str) -> str:
-    """Percent-encode what a URI cannot hold (spaces, umlauts in file names); keep its reserved characters."""
-    return quote(url, safe="/:?#[]@!$&'()*+,;=%~-._")
+    return f"followup-{_uid_quoted(lead.id)}@{UID_DOMAIN}"
 
 
 def escape_text(text: str) -> str:
     r"""RFC 5545 TEXT: backslash, ";", "," and line breaks escaped; other control characters dropped."""
+    if not _ESCAPED.search(text):
+        return text  # most titles and names: one search instead of seven passes
     text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     for raw, escaped in (("\\", "\\\\"), (";", "\\;"), (",", "\\,"), ("\n", "\\n")):
         text = text.replace(raw, escaped)
@@ -240,6 +260,7 @@ def escape_text(text: str) -> str:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # the control characters but tab and line feed
+_ESCAPED = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\\;,]")  # what escape_text changes: control characters but tab, backslash, ";" and ","
 
 
 def fold(line: str) -> str:

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from conftest import lead, write_project
 from funnel_site.build import check
-from funnel_site.datajson import RawJSON, one_line, pieces
+from funnel_site.datajson import RawJSON, _LeadLines, one_line, pieces
+from funnel_site.model import HistoryEntry
 from funnel_site.render import page_url
 
+SAMPLE = Path(__file__).parent / "data" / "sample"
 TEXTS = ["", "a", "ä", '"', "\\", "\n", "\x00", "\x1f", "\x7f", "\u2028", "\ue000", "\ue003", "€", "😀", "/", "'"]
 
 
@@ -67,3 +71,37 @@ def test_a_lead_holding_markers_quotes_and_custom_values_is_written_exactly(tmp_
         '"custom": {"budget_code": {"when": "2026-10-01", "rate": 1.50, "codes": [1, "x"]}}}'
     )
     assert json.loads(data)["leads"][0]["title"] == text
+
+
+def _edge_leads(leads: Any) -> list[Any]:
+    """Copies of a lead with the values a document writes once and then reuses: zeros of either sign, equal amounts
+    written with other exponents, huge and long amounts, no values, umlauts in the shared texts."""
+    amounts = [Decimal(0), Decimal("-0"), Decimal("0.00"), Decimal("-0.000"), Decimal("1.005"), Decimal("1.0050"),
+               Decimal("1E+20"), Decimal("123456789012345678901234.565"), Decimal("0.123456789"), None]
+    found = []
+    for n, amount in enumerate(amounts):
+        lead = replace(
+            leads[n % len(leads)].lead, id=f"edge-{n}", value=amount, stage=("offer", "Angebot ä", None)[n % 3],
+            owner=("anna", "jörg")[n % 2], source=(None, "Messe ü")[n % 2], reason=("", None)[n % 2],
+            created=(None, date(2026, 1, 2))[n % 2], history=(HistoryEntry(date(2026, 1, 2), "Angebot ä"),) * (n % 3),
+            qualification=({}, {"budget": True, "need": False})[n % 2],
+        )
+        found.append(replace(
+            leads[0], lead=lead, value=amount, weighted=amounts[-1 - n], probability=amounts[(n + 3) % 9],
+            age_days=(0, None, 7)[n % 3], days_since_touch=(None, 0, 12)[n % 3],
+        ))
+    return found
+
+
+def test_a_lead_line_is_the_same_with_the_values_it_shares_written_before() -> None:
+    checked = check(SAMPLE, date(2026, 11, 22), None, 1)
+    leads = [*checked.figures.leads, *_edge_leads(checked.figures.leads)]
+    alone = [_LeadLines(page_url)(f) for f in leads]  # a document of its own each: nothing written before
+    for order in (list(range(len(leads))), list(range(len(leads)))[::-1]):
+        shared = _LeadLines(page_url)
+        assert [shared(leads[i]) for i in order * 2] == [alone[i] for i in order * 2]
+    edge = [json.loads(line, parse_float=Decimal) for line in alone[-10:]]
+    assert [line["value"] for line in edge] == [Decimal(text) for text in (
+        "0.00", "-0.00", "0.00", "-0.00", "1.01", "1.01", "100000000000000000000.00", "123456789012345678901234.57", "0.12",
+    )] + [None]
+    assert ['"value": -0.00,' in line for line in alone[-10:-5]] == [False, True, False, True, False]

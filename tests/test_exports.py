@@ -7,15 +7,17 @@ import io
 import random
 from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Callable
+from urllib.parse import quote
 
 import icalendar
 import pytest
 
 from conftest import BASE_CONFIG, lead
-from funnel_site.exports import FORMULA_TRIGGERS, escape_text, fold, followups_ics, leads_csv, neutralise_formula
-from funnel_site.figures import Figures, compute
+from funnel_site.exports import FORMULA_TRIGGERS, _uid_quoted, _uri, escape_text, fold, followups_ics, leads_csv, neutralise_formula
+from funnel_site.figures import Figures, LeadFigures, compute
 from funnel_site.load import load_project
 from funnel_site.model import Config, Lead
 
@@ -170,6 +172,25 @@ def test_csv_rows_are_written_as_the_csv_module_writes_them(make_project) -> Non
             assert (row["title"], row["contact_phone"]) == (neutralise_formula(texts[0]), neutralise_formula(texts[6]))
 
 
+def test_csv_cells_shared_by_rows_are_the_cells_of_a_row_alone(make_project) -> None:
+    """Cells many rows share (texts, amounts, days) are written once a file: every row is the row written alone, zeros
+    keep their sign, equal amounts with other exponents give one cell."""
+    amounts = [Decimal(0), Decimal("-0"), Decimal("0.00"), Decimal("-0.0"), Decimal("2.5"), Decimal("2.50"), Decimal("1E+20"), None]
+    for config_text in (BASE_CONFIG, GERMAN_CONFIG):
+        config, figures = build(make_project, SMALL, config_text)
+        acme = figures.leads[0]
+        leads = [replace(
+            acme, value=amount, weighted=amounts[-1 - n], probability=amounts[(n + 2) % 7],
+            lead=replace(acme.lead, id=f"a{n}", value=amount, company=("=Acme, Inc.", None, "Acme \"x\"")[n % 3],
+                         stage=("offer", None)[n % 2], created=(None, date(2026, 1, 2))[n % 2], reason=("", "-1")[n % 2]),
+        ) for n, amount in enumerate(amounts)]
+        rows = leads_csv(config, replace(figures, leads=tuple(leads + leads))).decode("utf-8-sig").split("\r\n")[1:-1]
+        alone = [leads_csv(config, replace(figures, leads=(f,))).decode("utf-8-sig").split("\r\n")[1] for f in leads]
+        assert rows == alone + alone
+        values = [row["value"] for row in csv_rows(leads_csv(config, replace(figures, leads=tuple(leads[:4]))))]
+        assert values == (["0.00", "-0.00", "0.00", "-0.00"] if config_text == BASE_CONFIG else ["0,00", "-0,00", "0,00", "-0,00"])
+
+
 # --- followups.ics -----------------------------------------------------------------------------------------
 
 CALENDAR = {
@@ -232,6 +253,29 @@ def test_ics_exact_bytes(make_project) -> None:
         "END:VCALENDAR\r\n"
     )
     assert followups_ics(config, figures, page_url) == expected.encode("utf-8")
+
+
+def test_ics_lines_shared_by_events_are_the_lines_of_an_event_alone(make_project) -> None:
+    config, figures = build(make_project, CALENDAR, GERMAN_CONFIG)
+    acme = figures.leads[0]
+    steps = ["Call, then mail", None, "", "Anruf; dann Mail über den Verteiler " * 3]
+    leads = [replace(acme, lead=replace(acme.lead, id=f"e{n:02}", next_step=steps[n % 4], owner=("anna", "ben", "nobody")[n % 3]))
+             for n in range(12)]
+
+    def events(found: list[LeadFigures]) -> list[bytes]:
+        ics = followups_ics(config, replace(figures, leads=tuple(found)), page_url)
+        return [b"BEGIN:VEVENT" + event for event in ics.split(b"END:VCALENDAR")[0].split(b"BEGIN:VEVENT")[1:]]
+
+    assert events(leads) == [event for f in leads for event in events([f])]
+
+
+def test_uids_and_urls_are_quoted_as_urllib_quotes_them() -> None:
+    pieces = ["a", "Z", "0", "-", ".", "_", "~", "/", " ", "%", "ü", "😀", "[", "]", "?", "#", "'", "\\", "\"", ":", "+", "\n"]
+    rnd = random.Random(5)
+    for _ in range(2000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 6)))
+        assert _uid_quoted(text) == quote(text, safe="-._~")
+        assert _uri(text) == quote(text, safe="/:?#[]@!$&'()*+,;=%~-._")
 
 
 def test_ics_parses_with_icalendar(make_project) -> None:
@@ -300,7 +344,7 @@ def _fold_by_character(line: str) -> str:
 
 
 def test_fold_and_escape_text_equal_their_character_by_character_definitions() -> None:
-    alphabet = ["a", "Z", " ", ",", "\\", "ä", "ß", "–", "€", "中", "😀", "\x07", "\t", "\r", "\n", "\x7f", "\x1f", "\u2028"]
+    alphabet = ["a", "Z", " ", ",", ";", "\\", "ä", "ß", "–", "€", "中", "😀", "\x07", "\t", "\r", "\n", "\x7f", "\x1f", "\u2028"]
     rng = random.Random(8)
     for _ in range(3000):
         line = "".join(rng.choice(alphabet[: rng.randint(1, len(alphabet))]) for _ in range(rng.randint(0, 260)))

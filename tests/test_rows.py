@@ -20,7 +20,7 @@ from funnel_site.build import check
 from funnel_site.formatting import Formatter
 from funnel_site.fragments import Fragments, rows_renderer
 from funnel_site.render import plan_site
-from funnel_site.table_data import _Row
+from funnel_site.table_data import _Row, leads_script
 
 SAMPLE = Path(__file__).parent / "data" / "sample"
 ROWS = "{% for item in rows %}<li>{{ root }}{{ title }}:{{ item }}</li>{{ row_end }}{% endfor %}"
@@ -57,6 +57,8 @@ def test_company_and_owner_pages_share_one_module_of_macros() -> None:
     """``rows_of`` takes no context, so the macros calling it (``lead_table``) can be imported once per depth."""
     checked = check(SAMPLE, date(2026, 11, 22), None, 1)
     plan = plan_site(checked.project, checked.figures, checked.problems, checked.scope)
+    company = plan.env.get_template("company.html")  # the template's own block, as a pipeline's company.html: company_page.py imports nothing
+    company.blocks["content"] = company.root_render_func.__globals__["block_content"]
     pages = [index for index, (_, template, _) in enumerate(plan.pages) if template in ("company.html", "owner.html")]
     for index in pages:
         plan.render(index)
@@ -128,6 +130,22 @@ def test_a_table_data_row_is_the_json_of_its_cells() -> None:
     leads = _odd_leads(checked.figures.leads)
     for f in [*leads, *leads]:  # the second time from the kept cells
         assert row(f) == _reference_row(plan.env, {"offer": 2}, "EUR", labels, f)
+
+
+
+@pytest.mark.parametrize("kept", [False, True])
+def test_leads_script_is_the_json_of_its_rows_with_markup_and_line_separators_escaped(kept: bool) -> None:
+    checked = check(SAMPLE, date(2026, 11, 22), None, 1)
+    plan = plan_site(checked.project, checked.figures, checked.problems, checked.scope)
+    labels = {"overdue": "O", "stale": "S", "qualified": "Q"}
+    leads = _odd_leads(checked.figures.leads)  # titles with "<", ">", "&", umlauts and U+2028
+    script = leads_script(plan.env, leads, {"offer": 2}, "EUR", labels, fragments=Fragments() if kept else None)
+    rows = ",".join(_reference_row(plan.env, {"offer": 2}, "EUR", labels, f) for f in leads)
+    expected = f'{{"rows":[{rows}]}}'
+    for raw in "<>&\u2028\u2029":
+        expected = expected.replace(raw, f"\\u{ord(raw):04x}")
+    assert str(script) == f"window.funnelLeads = {expected};"
+    assert "\\u0026" in script and "\\u2028" in script and "ü" in script
 
 
 def test_table_data_writes_a_shared_cell_once_per_value() -> None:
