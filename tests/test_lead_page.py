@@ -11,8 +11,9 @@ import difflib
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
+import jinja2
 import pytest
 
 from funnel_site import lead_page
@@ -24,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from generate import generate  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
+Block = Callable[[jinja2.runtime.Context], Iterator[str]]  # a template block as Jinja calls it
 
 # Everything a lead page shows in more than one way: closed leads with reasons, foreign currencies, a
 # probability set on the lead, a criterion of its own, contacts with links and without, custom fields of
@@ -138,32 +140,34 @@ EDGE_CONFIG = BASE_CONFIG.replace("locale: en_US", "locale: de_DE") + (
 )
 
 
-def _plans(root: Path, today: date) -> tuple[SitePlan, SitePlan]:
-    """The plan as a build makes it (Python block), and the same plan rendered by the template's own block."""
+def plans(root: Path, today: date, name: str = "lead.html", block: Block = lead_page.content) -> tuple[SitePlan, SitePlan]:
+    """The plan as a build makes it (template ``name``'s content by the Python ``block``), and the same plan rendered by the
+    template's own block. Shared with tests/test_company_page.py."""
     checked = check(root, today)
     fast = plan_site(checked.project, checked.figures, checked.problems, checked.scope)
-    assert fast.env.get_template("lead.html").blocks["content"] is lead_page.content
+    assert fast.env.get_template(name).blocks["content"] is block
     jinja = plan_site(checked.project, checked.figures, checked.problems, checked.scope)
-    template = jinja.env.get_template("lead.html")
+    template = jinja.env.get_template(name)
     template.blocks["content"] = template.root_render_func.__globals__["block_content"]  # the compiled template's own
     return fast, jinja
 
 
-def assert_same_lead_pages(root: Path, today: date = date.fromisoformat(TODAY)) -> int:
-    fast, jinja = _plans(root, today)
-    pages = [index for index, (_, template, _) in enumerate(fast.pages) if template == "lead.html"]
+def assert_same_pages(root: Path, today: date = date.fromisoformat(TODAY), name: str = "lead.html", block: Block = lead_page.content) -> int:
+    """How many pages of template ``name`` there are; fails with the first lines that differ between the two ways."""
+    fast, jinja = plans(root, today, name, block)
+    pages = [index for index, (_, template, _) in enumerate(fast.pages) if template == name]
     for index in pages:
         (path, python_text), (_, jinja_text) = fast.render(index), jinja.render(index)
         if python_text != jinja_text:
-            diff = difflib.unified_diff(jinja_text.decode().splitlines(), python_text.decode().splitlines(), "lead.html", "lead_page.py", n=1, lineterm="")
+            diff = difflib.unified_diff(jinja_text.decode().splitlines(), python_text.decode().splitlines(), name, block.__module__, n=1, lineterm="")
             pytest.fail(f"{path} differs:\n" + "\n".join(list(diff)[:40]))
     return len(pages)
 
 
 def test_edge_cases_print_the_same(tmp_path: Path) -> None:
     root = write_project(tmp_path / "p", EDGE_LEADS, EDGE_CONFIG)
-    assert assert_same_lead_pages(root) == len(EDGE_LEADS)
-    fast, _ = _plans(root, date.fromisoformat(TODAY))  # one look at the output itself: markup escaped, links there
+    assert assert_same_pages(root) == len(EDGE_LEADS)
+    fast, _ = plans(root, date.fromisoformat(TODAY))  # one look at the output itself: markup escaped, links there
     text = dict(fast.render(i) for i in range(len(fast.pages)))["leads/open.html"].decode()
     assert "<h1>Müller &amp; Söhne &lt;GmbH&gt;</h1>" in text
     assert '<a href="https://example.com/a?b=1&amp;c=2">https://example.com/a?b=1&amp;c=2</a>' in text
@@ -172,28 +176,36 @@ def test_edge_cases_print_the_same(tmp_path: Path) -> None:
 
 def test_english_pages_print_the_same(tmp_path: Path) -> None:
     root = write_project(tmp_path / "p", EDGE_LEADS, EDGE_CONFIG.replace("locale: de_DE", "locale: en_US"))
-    assert assert_same_lead_pages(root) == len(EDGE_LEADS)
+    assert assert_same_pages(root) == len(EDGE_LEADS)
 
 
 def test_the_example_pipeline_prints_the_same() -> None:
-    assert assert_same_lead_pages(REPO) > 20
+    assert assert_same_pages(REPO) > 20
 
 
 def test_a_generated_pipeline_prints_the_same(tmp_path: Path) -> None:
     generate(400, tmp_path / "g")
-    assert assert_same_lead_pages(tmp_path / "g", date(2026, 11, 22)) == 400
+    assert assert_same_pages(tmp_path / "g", date(2026, 11, 22)) == 400
 
 
-@pytest.mark.parametrize("override", ["lead.html", "macros.html"])
-def test_a_pipelines_own_template_renders_as_written(make_project: Callable[..., Path], override: str) -> None:
-    """Where the pipeline has its own lead.html or macros.html, the template's block renders: what it writes shows."""
-    builtin = (REPO / "templates" / override).read_text(encoding="utf-8")
-    marked = builtin.replace("{{ _(\"Facts\") }}", "OUR FACTS") if override == "lead.html" else builtin.replace(
-        '<span class="badge status-{{ status }}">', '<span class="badge status-{{ status }}">OURS ')
-    assert marked != builtin
-    root = make_project({"leads/a.md": EDGE_LEADS["leads/idea.md"], f"templates/{override}": marked})
+def own_template_pages(make_project: Callable[..., Path], leads: dict[str, str], name: str, old: str, new: str) -> tuple[SitePlan, dict[str, str]]:
+    """A pipeline with its own template ``name``, the built-in one with ``old`` replaced by ``new``: its plan and its pages' text.
+    Shared with tests/test_company_page.py."""
+    builtin = (REPO / "templates" / name).read_text(encoding="utf-8")
+    assert old in builtin
+    root = make_project({**leads, f"templates/{name}": builtin.replace(old, new)})
     checked = check(root, date.fromisoformat(TODAY))
     plan = plan_site(checked.project, checked.figures, checked.problems, checked.scope)
+    return plan, {path: text.decode() for path, text in map(plan.render, range(len(plan.pages)))}
+
+
+@pytest.mark.parametrize(("override", "old", "new", "shown"), [
+    ("lead.html", '{{ _("Facts") }}', "OUR FACTS", "OUR FACTS"),
+    ("macros.html", '<span class="badge status-{{ status }}">', '<span class="badge status-{{ status }}">OURS ',
+     '<span class="badge status-potential">OURS Idea</span>'),
+])
+def test_a_pipelines_own_template_renders_as_written(make_project: Callable[..., Path], override: str, old: str, new: str, shown: str) -> None:
+    """Where the pipeline has its own lead.html or macros.html, the template's block renders: what it writes shows."""
+    plan, pages = own_template_pages(make_project, {"leads/a.md": EDGE_LEADS["leads/idea.md"]}, override, old, new)
     assert plan.env.get_template("lead.html").blocks["content"] is not lead_page.content
-    text = dict(plan.render(i) for i in range(len(plan.pages)))["leads/a.html"].decode()
-    assert ("OUR FACTS" if override == "lead.html" else '<span class="badge status-potential">OURS Idea</span>') in text
+    assert shown in pages["leads/a.html"]
