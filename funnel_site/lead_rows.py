@@ -18,7 +18,7 @@ import jinja2
 from funnel_site.engine import escaped_str, escaped_text
 from funnel_site.figures import LeadFigures
 from funnel_site.lead_page import DASH, OPEN, STATUS_LABELS, _labels, badges, builtin_parts
-from funnel_site.views import stage_order
+from funnel_site.views import attention, stage_order
 
 TEMPLATE = "rows-leads.html"
 
@@ -37,7 +37,7 @@ def rows(context: jinja2.runtime.Context) -> Iterator[str]:
     money, percent, day, json_attr = filters["money"], filters["percent"], filters["date"], filters["json_attr"]
     link, page_url, company_url, owner_url = values["link"], values["page_url"], values["company_url"], values["owner_url"]
     member, stage = values["member"], values["stage"]
-    currency, order = values["config"].currency, stage_order(values["config"])
+    currency, order, today = values["config"].currency, stage_order(values["config"]), values["figures"].today
     row_end = escaped_text(values["row_end"])
     status_badges = {status: f'<span class="badge status-{status}">{labels[label]}</span>' for status, label in STATUS_LABELS.items()}
     out: list[str] = []
@@ -48,7 +48,7 @@ def rows(context: jinja2.runtime.Context) -> Iterator[str]:
         title = escaped_str(lead.title)
         out += ('<tr data-status="', lead.status, '" data-stage="', escaped_str(lead.stage or ""), '" data-owner="',
                 escaped_str(lead.owner), '" data-source="', escaped_str(lead.source or ""), '" data-tags="',
-                escaped_str(json_attr(lead.tags)), '">\n<th scope="row" data-sort="', title, '"><a href="',
+                escaped_str(json_attr(lead.tags)), '" data-attention="', attention(lf, today), '">\n<th scope="row" data-sort="', title, '"><a href="',
                 escaped_str(link(page_url(lead))), '">', title, "</a>")
         if lf.follow_up_overdue or lf.stale or lf.qualified:
             out.append(badges(lf, labels))

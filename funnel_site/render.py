@@ -315,7 +315,8 @@ def _table_pages(
     ]
     if len(pages) > 1:
         spliced = table_data.Spliced()
-        script = functools.partial(table_data.leads_script, env, rows, stage_order, config.currency, fragments=fragments, spliced=spliced)
+        script = functools.partial(table_data.leads_script, env, rows, stage_order, config.currency, figures.today, fragments=fragments,
+                                   spliced=spliced)
         found.append(("leads-data.js", "leads-data.js", {"leads_script": script, "spliced": spliced}))
     return found
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from json.encoder import encode_basestring as _text  # how _json writes a str (in C)
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 from urllib.parse import quote
@@ -17,6 +18,7 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup
 
+from funnel_site import views
 from funnel_site.figures import LeadFigures
 from funnel_site.shared_texts import SharedTexts
 
@@ -57,8 +59,8 @@ class Spliced:
 
 
 def leads_script(
-    env: jinja2.Environment, rows: Iterable[LeadFigures], stage_order: Mapping[str, int], currency: str, labels: Mapping[str, str],
-    fragments: Fragments | None = None, spliced: Spliced | None = None,
+    env: jinja2.Environment, rows: Iterable[LeadFigures], stage_order: Mapping[str, int], currency: str, today: date,
+    labels: Mapping[str, str], fragments: Fragments | None = None, spliced: Spliced | None = None,
 ) -> Markup:
     """``window.funnelLeads = {"rows": [...]};`` for ``rows`` in table order.
 
@@ -67,7 +69,7 @@ def leads_script(
     keep the row of each unchanged lead (labels and stages come from config and templates: the dev session
     starts afresh when those change). With ``spliced`` the rows are left to it.
     """
-    row = _Row(env, stage_order, currency, labels)
+    row = _Row(env, stage_order, currency, today, labels)
     rows = list(rows)
     pieces = [b'{"rows":[']  # what _json writes for the whole list
     if fragments is None:
@@ -101,7 +103,7 @@ class _Row:
     are the lead's own: the others show a value that many rows share (a company, status, stage or owner, an amount,
     a probability, a day, a source), so each such cell is written once per script and then reused as text."""
 
-    def __init__(self, env: jinja2.Environment, stage_order: Mapping[str, int], currency: str, labels: Mapping[str, str]) -> None:
+    def __init__(self, env: jinja2.Environment, stage_order: Mapping[str, int], currency: str, today: date, labels: Mapping[str, str]) -> None:
         money: Callable[..., str] = env.filters["money"]
         percent: Callable[..., str] = env.filters["percent"]
         date: Callable[..., str] = env.filters["date"]
@@ -128,6 +130,8 @@ class _Row:
             found = member(owner)
             return [found.name if found else owner, ["a", _href(owner_url(found.id)), found.name] if found else owner]
 
+        self.today = today
+        self.attention = SharedTexts(lambda needs: _json(needs.split()))  # "due stale" -> ["due","stale"]
         self.company = SharedTexts(company_cell)
         self.status, self.stage, self.owner = (
             SharedTexts(lambda value, cell=cell: _json(cell(value))) for cell in (status_cell, stage_cell, owner_cell))
@@ -144,7 +148,8 @@ class _Row:
         title = _text(lead.title)
         badges = self.badges[f.follow_up_overdue, f.stale, f.qualified and open_]
         tag_texts = list(map(_text, tags))  # most leads have a set of tags of their own: written each time
-        filters = f"[{_text(status)},{_text(lead.stage or '')},{_text(lead.owner)},{_text(lead.source or '')},[{','.join(tag_texts)}]]"
+        filters = (f"[{_text(status)},{_text(lead.stage or '')},{_text(lead.owner)},{_text(lead.source or '')},[{','.join(tag_texts)}],"
+                   f"{self.attention[views.attention(f, self.today)]}]")
         amount, day = self.amount, self.day
         return (
             f'[{filters},[[{title},["a",{_text(_href(self.page_url(lead)))},{title}]{badges}],'

@@ -255,13 +255,20 @@ def follow_ups(
     leads: Iterable[LeadFigures], today: date, days: int = DUE_SOON_DAYS, fragments: Fragments | None = None, kind: str = "follow-ups",
 ) -> list[LeadFigures]:
     """Open leads with a follow-up that is overdue or due within ``days``, oldest first. ``fragments``: one ``kind`` per list."""
-    horizon = today + timedelta(days=days)
-
-    def due(f: LeadFigures) -> bool:
-        return f.lead.status in OPEN and f.lead.follow_up is not None and f.lead.follow_up <= horizon
-
-    found = _filtered(leads, due, fragments, f"{kind} {days}")
+    found = _filtered(leads, functools.partial(is_due, today=today, days=days), fragments, f"{kind} {days}")
     return in_order(found, lambda f: (f.lead.follow_up, f.lead.title.casefold(), f.lead.id), fragments, f"{kind} {days}")
+
+
+def is_due(f: LeadFigures, today: date, days: int = DUE_SOON_DAYS) -> bool:
+    """An open lead whose follow-up is overdue or due within ``days``: one of the follow-ups lists."""
+    return f.lead.status in OPEN and f.lead.follow_up is not None and (f.lead.follow_up - today).days <= days
+
+
+def attention(f: LeadFigures, today: date) -> str:
+    """What the all-leads table filters by "needs attention": ``due`` (the overview's follow-ups) and ``stale``
+    (its stale leads), space-separated; empty for neither."""
+    due = is_due(f, today)
+    return "due stale" if due and f.stale else "due" if due else "stale" if f.stale else ""
 
 
 def stale(leads: Iterable[LeadFigures], fragments: Fragments | None = None) -> list[LeadFigures]:

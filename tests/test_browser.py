@@ -140,6 +140,19 @@ def test_filtering_the_lead_table(context: Any, server: str) -> None:
     assert watch.clean(), watch
 
 
+def test_the_table_shows_the_leads_that_need_attention_as_the_overview_lists_them(context: Any, server: str) -> None:
+    page, watch = watched_page(context)
+    page.goto(f"{server}/index.html")
+    listed = page.locator("#followups-heading + p + ul.items li a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    page.goto(f"{server}/leads.html#attention=due")  # where "and N more in the table" links when the list is long
+    assert page.locator("select[name=attention]").input_value() == "due"
+    shown = page.locator("#lead-table tbody tr:visible th a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert sorted(shown) == sorted(listed) and len(shown) == 5
+    page.select_option("select[name=attention]", "stale")
+    assert page.locator("#lead-count").inner_text() == "1 von 9 Leads"
+    assert watch.clean(), watch
+
+
 def test_sorting_the_lead_table_by_value(context: Any, server: str) -> None:
     page, watch = watched_page(context)
     page.goto(f"{server}/leads.html")
@@ -307,6 +320,18 @@ def test_board_shows_or_counts_every_active_lead_and_links_to_the_filtered_table
     page.wait_for_load_state("load")
     assert page.locator("select[name=stage]").input_value() == "offer"
     assert page.locator("#lead-count").inner_text() == "440 of 1101 leads"
+    assert watch.clean(), watch
+
+
+def test_the_stale_leads_of_every_table_page_are_found_from_the_address(context: Any, big_site: Path) -> None:
+    """The script's rows (leads-data.js) carry the same attention as the pages' rows."""
+    import re
+
+    stale = sum(re.findall(r'data-attention="([^"]*)"', (big_site / name).read_text(encoding="utf-8")).count("stale")
+                for name in ("leads.html", "leads-2.html", "leads-3.html"))
+    page, watch = watched_page(context)
+    page.goto((big_site / "leads-2.html").as_uri() + "#attention=stale")
+    assert stale > 500 and page.locator("#lead-count").inner_text() == f"{stale} of 1101 leads"
     assert watch.clean(), watch
 
 

@@ -4,6 +4,7 @@ and a macros.html without the lead page's own macros (``field_value``, ``contact
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Callable
@@ -25,7 +26,16 @@ def test_templates_of_the_earlier_theme_build_the_same_site(run_cli: Callable[..
     built = run_cli("build", str(pipeline), "-o", str(tmp_path / "older"), "--today", TODAY, "--no-cache")
     assert built.code == 0, built.err  # type: ignore[attr-defined]
     assert run_cli("build", str(DATA / "sample"), "-o", str(tmp_path / "now"), "--today", TODAY, "--no-cache").code == 0  # type: ignore[attr-defined]
-    assert _files(tmp_path / "older") == _files(tmp_path / "now")
+    older, now = _files(tmp_path / "older"), _files(tmp_path / "now")
+    assert older == {**now, "leads.html": _without_attention(now["leads.html"])}
+
+
+def _without_attention(page: bytes) -> bytes:
+    """The table as the earlier theme's leads.html and rows-leads.html write it: without the attention filter added since."""
+    text = re.sub(r' data-attention="[^"]*"', "", page.decode())
+    text, removed = re.subn(r'<label>Handlungsbedarf <select name="attention".*?</select></label>\n', "", text, flags=re.S)
+    assert removed == 1
+    return text.encode()
 
 
 def test_a_macros_html_of_the_earlier_theme_serves_the_built_in_lead_page(make_project: Callable[..., Path], run_cli: Callable[..., object], tmp_path: Path) -> None:

@@ -235,7 +235,10 @@ def test_board_lists_active_leads_under_their_stage(site: dict[str, str]) -> Non
 
 
 def test_table_rows_carry_their_filter_values(site: dict[str, str]) -> None:
-    assert '<tr data-status="active" data-stage="offer" data-owner="anna" data-source="referral" data-tags="[&#34;web&#34;, &#34;relaunch&#34;]">' in site["leads.html"]
+    table = site["leads.html"]
+    assert ('<tr data-status="active" data-stage="offer" data-owner="anna" data-source="referral" data-tags="[&#34;web&#34;, &#34;relaunch&#34;]"'
+            ' data-attention="due stale">') in table  # its follow-up was two days ago, its last activity in October
+    assert '<tr data-status="potential" data-stage="" data-owner="ben" data-source="" data-tags="[]" data-attention="">' in table  # due in 7 weeks
 
 
 def test_company_slugs_are_readable_and_collision_safe() -> None:
@@ -345,7 +348,7 @@ def test_the_table_data_script_holds_every_lead_as_text(big_site: Path) -> None:
     rows = json.loads(script.removeprefix("window.funnelLeads = ").removesuffix(";\n"))["rows"]
     assert len(rows) == 1101
     assert rows[-1] == [
-        ["lost", "", "ben", "", []],
+        ["lost", "", "ben", "", [], []],
         [
             ["Zeppelin needle", ["a", "leads/needle.html", "Zeppelin needle"]],
             ["Needle GmbH", ["a", "companies/needle-gmbh.html", "Needle GmbH"]],
@@ -418,7 +421,7 @@ def test_long_lists_show_their_first_rows_and_count_or_link_the_rest(big_site: P
     assert '<p class="more"><a href="../leads.html#owner=anna">and 450 more in the table</a></p>\n' in anna
 
 
-def test_the_overview_counts_the_follow_ups_stale_leads_and_warnings_past_its_lists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_overview_links_its_follow_ups_and_stale_leads_past_its_lists_and_counts_its_warnings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from datetime import date
 
     from conftest import write_project
@@ -437,10 +440,12 @@ def test_the_overview_counts_the_follow_ups_stale_leads_and_warnings_past_its_li
 
     for heading, rows in (("followups", 2), ("stale", 2), ("warnings", 2)):
         assert section(heading).count("<li") == rows, heading
-    assert section("followups").endswith('</ul>\n<p class="more">and 3 more</p>\n')
-    assert section("stale").endswith('</ul>\n<p class="more">and 3 more</p>\n')
+    assert section("followups").endswith('</ul>\n<p class="more"><a href="leads.html#attention=due">and 3 more in the table</a></p>\n')
+    assert section("stale").endswith('</ul>\n<p class="more"><a href="leads.html#attention=stale">and 3 more in the table</a></p>\n')
     assert '<span class="count">15</span>' in section("warnings")
     assert section("warnings").endswith('</ul>\n<p class="more">and 13 more</p>\n')
+    anna = (tmp_path / "site" / "owners" / "anna.html").read_text(encoding="utf-8").split('<h2 id="due-heading">')[1].split("</section>")[0]
+    assert anna.endswith('</ul>\n<p class="more"><a href="../leads.html#owner=anna&amp;attention=due">and 3 more in the table</a></p>\n')
 
 
 def test_a_group_makes_its_rates_only_when_asked_and_once(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -67,6 +67,9 @@ def test_company_and_owner_pages_share_one_module_of_macros() -> None:
     assert len(pages) > 2 and shared == [True, True]  # the company pages' import, the owner pages' import
 
 
+TODAY_ = date(2026, 11, 22)
+
+
 def _reference_row(env: Any, stage_order: dict[str, int], currency: str, labels: dict[str, str], f: Any) -> str:
     """A row of leads-data.js as the table data wrote it before its cells were kept as text: lists, then ``json.dumps``."""
     money, percent, day = env.filters["money"], env.filters["percent"], env.filters["date"]
@@ -95,7 +98,8 @@ def _reference_row(env: Any, stage_order: dict[str, int], currency: str, labels:
         [lead.source or "", lead.source or "–"],
         [" ".join(lead.tags), *[node for tag in lead.tags for node in (["span", "tag", tag], " ")]],
     ]
-    filters = [lead.status, lead.stage or "", lead.owner, lead.source or "", list(lead.tags)]
+    due = open_ and lead.follow_up is not None and lead.follow_up <= TODAY_ + timedelta(days=14)  # the overview's follow-ups
+    filters = [lead.status, lead.stage or "", lead.owner, lead.source or "", list(lead.tags), ["due"] * due + ["stale"] * f.stale]
     return json.dumps([filters, cells], ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
@@ -126,7 +130,7 @@ def test_a_table_data_row_is_the_json_of_its_cells() -> None:
     checked = check(SAMPLE, date(2026, 11, 22), None, 1)
     plan = plan_site(checked.project, checked.figures, checked.problems, checked.scope)
     labels = {"overdue": "O", "stale": "S &lt;s&gt;", "qualified": "Q", "active": "A &amp; B"}
-    row = _Row(plan.env, {"offer": 2}, "EUR", labels)
+    row = _Row(plan.env, {"offer": 2}, "EUR", TODAY_, labels)
     leads = _odd_leads(checked.figures.leads)
     for f in [*leads, *leads]:  # the second time from the kept cells
         assert row(f) == _reference_row(plan.env, {"offer": 2}, "EUR", labels, f)
@@ -139,7 +143,7 @@ def test_leads_script_is_the_json_of_its_rows_with_markup_and_line_separators_es
     plan = plan_site(checked.project, checked.figures, checked.problems, checked.scope)
     labels = {"overdue": "O", "stale": "S", "qualified": "Q"}
     leads = _odd_leads(checked.figures.leads)  # titles with "<", ">", "&", umlauts and U+2028
-    script = leads_script(plan.env, leads, {"offer": 2}, "EUR", labels, fragments=Fragments() if kept else None)
+    script = leads_script(plan.env, leads, {"offer": 2}, "EUR", TODAY_, labels, fragments=Fragments() if kept else None)
     rows = ",".join(_reference_row(plan.env, {"offer": 2}, "EUR", labels, f) for f in leads)
     expected = f'{{"rows":[{rows}]}}'
     for raw in "<>&\u2028\u2029":
@@ -156,7 +160,7 @@ def test_table_data_writes_a_shared_cell_once_per_value() -> None:
     for name in ("company_url", "member"):
         env.globals[name] = lambda value, name=name, asked_for=env.globals[name]: asked.append((name, value)) or asked_for(value)
     env.filters["money"] = lambda value, *args: asked.append(("money", value)) or plan.env.filters["money"](value, *args)
-    row = _Row(env, {}, "EUR", {"overdue": "O", "stale": "S", "qualified": "Q"})
+    row = _Row(env, {}, "EUR", TODAY_, {"overdue": "O", "stale": "S", "qualified": "Q"})
     leads = checked.figures.leads
     for f in [*leads, *leads]:
         row(f)

@@ -2,7 +2,8 @@
 // from each other); the script only chooses and orders rows. On one page the rows are the page's own (their
 // data- attributes); when the table spans pages, leads-data.js (loaded before this, works from file://) holds
 // every lead, and a filter or sort shows matching rows from all pages, built with textContent only.
-// The address may preselect filters: leads.html#status=active&stage=offer (the board links so).
+// The address may preselect filters: leads.html#status=active&stage=offer (the board links so),
+// leads.html#attention=due (the overview's follow-ups; "stale": its stale leads).
 (function () {
   "use strict";
   var table = document.getElementById("lead-table");
@@ -31,6 +32,7 @@
       text: row.textContent.replace(/\s+/g, " ").toLowerCase(),
       status: row.getAttribute("data-status"), stage: row.getAttribute("data-stage"),
       owner: row.getAttribute("data-owner"), source: row.getAttribute("data-source"),
+      attention: (row.getAttribute("data-attention") || "").split(" "),
       keys: Array.prototype.map.call(row.cells, function (cell) { return cell.getAttribute("data-sort") || ""; })
     };
   }
@@ -45,7 +47,7 @@
     return {
       row: null, cells: cells, tags: filters[4],
       text: words.join(" ").replace(/\s+/g, " ").toLowerCase(),
-      status: filters[0], stage: filters[1], owner: filters[2], source: filters[3],
+      status: filters[0], stage: filters[1], owner: filters[2], source: filters[3], attention: filters[5],
       keys: cells.map(function (cell) { return String(cell[0]); })
     };
   }
@@ -76,6 +78,7 @@
       var key = control.getAttribute("data-filter");
       if (key === "text") { return record.text.indexOf(wanted.trim().toLowerCase()) !== -1; }
       if (key === "tag") { return record.tags.indexOf(wanted) !== -1; }
+      if (key === "attention") { return record.attention.indexOf(wanted) !== -1; }
       return record[key] === wanted;
     });
   }
