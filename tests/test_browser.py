@@ -153,6 +153,22 @@ def test_the_table_shows_the_leads_that_need_attention_as_the_overview_lists_the
     assert watch.clean(), watch
 
 
+def test_rows_of_an_earlier_theme_hide_the_attention_filter_they_cannot_serve(context: Any, tmp_path: Path) -> None:
+    import shutil
+
+    pipeline = tmp_path / "pipeline"
+    shutil.copytree(Path(__file__).parent / "data" / "sample", pipeline)
+    shutil.copy(Path(__file__).parent / "data" / "older-theme" / "rows-leads.html", pipeline / "templates" / "rows-leads.html")
+    build(pipeline, tmp_path / "site", _today())
+    page, watch = watched_page(context)
+    page.goto((tmp_path / "site" / "leads.html").as_uri() + "#attention=due")
+    assert page.locator("select[name=attention]").is_hidden()
+    assert page.locator("#lead-count").inner_text() == "9 von 9 Leads"  # the address's filter is not applied
+    page.select_option("select[name=status]", "active")
+    assert page.locator("#lead-table tbody tr:visible").count() == 4
+    assert watch.clean(), watch
+
+
 def test_sorting_the_lead_table_by_value(context: Any, server: str) -> None:
     page, watch = watched_page(context)
     page.goto(f"{server}/leads.html")

@@ -19,7 +19,13 @@
   var noMatch = document.getElementById("no-match");
   var more = document.getElementById("show-more");
   var pagers = Array.prototype.slice.call(document.querySelectorAll(".pager"));
-  var controls = Array.prototype.slice.call(form.querySelectorAll("[data-filter]"));
+  var controls = Array.prototype.slice.call(form.querySelectorAll("[data-filter]")).filter(function (control) {
+    // a pipeline's own rows template written before the attention filter: its rows cannot be filtered so
+    var unknown = control.getAttribute("data-filter") === "attention" && !data && pageRows.length > 0 &&
+      !pageRows[0].hasAttribute("data-attention");
+    if (unknown) { control.parentNode.hidden = true; }
+    return !unknown;
+  });
   var collator = new Intl.Collator(document.documentElement.lang || undefined, { numeric: true, sensitivity: "base" });
   var sorted = null;  // records in the chosen column's order, or null for the table's own order
   var limit = STEP;
