@@ -10,6 +10,7 @@ from __future__ import annotations
 import gettext
 import hashlib
 import os
+import struct
 import tempfile
 from functools import lru_cache
 from io import BytesIO
@@ -43,15 +44,19 @@ def translations(templates: Path, locale: str, folder: Path | None = FOLDER) -> 
         source = catalog_path(templates, language).read_bytes()
     except OSError:
         return gettext.NullTranslations()
-    return Translations(BytesIO(compiled_catalog(source, language, folder)), domain=DOMAIN)
+    try:
+        return Translations(BytesIO(compiled_catalog(source, language, folder)), domain=DOMAIN)
+    except (OSError, ValueError, LookupError, struct.error):  # a kept catalog damaged (a crash as it was written): anew
+        return Translations(BytesIO(compiled_catalog(source, language, folder, reuse=False)), domain=DOMAIN)
 
 
-def compiled_catalog(source: bytes, language: str, folder: Path | None = FOLDER) -> bytes:
+def compiled_catalog(source: bytes, language: str, folder: Path | None = FOLDER, reuse: bool = True) -> bytes:
     """The .mo of the .po text ``source``: kept in ``folder`` under a digest of the text, the language and Babel's
-    version, so a changed catalog is compiled anew; a folder that cannot be written is only not used."""
+    version, so a changed catalog is compiled anew; a folder that cannot be written is only not used. ``reuse``:
+    False compiles it anew and replaces the kept one."""
     key = hashlib.sha256(b"\0".join((source, language.encode(), babel.__version__.encode()))).hexdigest()[:24]
     kept = folder / f"{language}-{key}.mo" if folder is not None else None
-    if kept is not None:
+    if kept is not None and reuse:
         try:
             return kept.read_bytes()
         except OSError:

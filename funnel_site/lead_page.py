@@ -36,8 +36,9 @@ UNKNOWN = ("unknown", "?", "not assessed")
 
 
 def install(env: jinja2.Environment) -> None:
-    """Let ``env``'s lead.html render its content with ``content``, where it and the macros.html it imports are built-in."""
-    if builtin_parts(env, "lead.html", "macros.html"):
+    """Let ``env``'s lead.html render its content with ``content``, where it and the macros it imports are built-in (a
+    pipeline's templates/builtin/macros.html is found before the built-in one: the loader looks there first)."""
+    if builtin_parts(env, "lead.html", "macros.html", "builtin/macros.html"):
         env.get_template("lead.html").blocks["content"] = content
 
 

@@ -161,6 +161,7 @@ class Team(Generic[Result]):
             for receiving in ready:
                 if receiving in self.companions:
                     companion, who = self.companions.pop(receiving)
+                    companion.join()  # ended (its sentinel says so), but not always reaped yet: exitcode may still be None
                     if companion.exitcode:
                         raise died(who, companion)
                     continue

@@ -38,7 +38,8 @@ _COMPILED = CompiledTemplates(builtin_templates())
 
 
 def make_environment(project_root: Path, locale: str) -> jinja2.Environment:
-    """Pipeline templates first, then the built-ins; ``builtin/x.html`` always names the built-in one."""
+    """Pipeline templates first, then the built-ins; ``builtin/x.html`` names the built-in one (unless the pipeline has a
+    templates/builtin/x.html of its own, which is found first)."""
     builtin = jinja2.FileSystemLoader(str(builtin_templates()))
     loaders: list[jinja2.BaseLoader] = []
     if (project_root / "templates").is_dir():

@@ -119,3 +119,17 @@ def test_a_catalog_folder_that_cannot_be_written_is_not_used(tmp_path: Path) -> 
 
     (tmp_path / "catalogs").write_text("a file where the folder would be")
     assert compiled_catalog(PO, "de", tmp_path / "catalogs") == compiled_catalog(PO, "de", None)
+
+
+@pytest.mark.parametrize("damage", [b"", b"\x95\x04\x12\xde" + b"\0" * 12, b"not a catalog at all"])
+def test_a_damaged_kept_catalog_is_compiled_again(tmp_path: Path, damage: bytes) -> None:
+    from funnel_site.i18n import translations
+
+    (tmp_path / "templates" / "locale" / "de" / "LC_MESSAGES").mkdir(parents=True)
+    (tmp_path / "templates" / "locale" / "de" / "LC_MESSAGES" / "messages.po").write_bytes(PO)
+    assert translations(tmp_path / "templates", "de_DE", tmp_path / "catalogs").gettext("Facts") == "Eckdaten"
+    [kept] = (tmp_path / "catalogs").iterdir()
+    kept.write_bytes(damage)  # a crash right after the file was renamed into place, on a file system without a journal
+    translations.cache_clear()
+    assert translations(tmp_path / "templates", "de_DE", tmp_path / "catalogs").gettext("Facts") == "Eckdaten"
+    assert kept.read_bytes() != damage

@@ -209,3 +209,18 @@ def test_a_pipelines_own_template_renders_as_written(make_project: Callable[...,
     plan, pages = own_template_pages(make_project, {"leads/a.md": EDGE_LEADS["leads/idea.md"]}, override, old, new)
     assert plan.env.get_template("lead.html").blocks["content"] is not lead_page.content
     assert shown in pages["leads/a.html"]
+
+
+def test_a_pipelines_own_builtin_macros_render_as_written(make_project: Callable[..., Path]) -> None:
+    """lead.html imports field_value from "builtin/macros.html", which the loader finds in the pipeline's
+    templates/builtin/ first: a pipeline with that file gets the template's block, and what the file writes."""
+    builtin = (REPO / "templates" / "macros.html").read_text(encoding="utf-8")
+    ours = builtin.replace('<a href="{{ safe_url(value) }}">', '<a class="OURS" href="{{ safe_url(value) }}">')
+    assert ours != builtin
+    root = make_project({"leads/a.md": EDGE_LEADS["leads/idea.md"].replace("status: potential", "status: potential\n        website: https://a.example"),
+                         "templates/builtin/macros.html": ours})
+    checked = check(root, date.fromisoformat(TODAY))
+    plan = plan_site(checked.project, checked.figures, checked.problems, checked.scope)
+    assert plan.env.get_template("lead.html").blocks["content"] is not lead_page.content
+    page = dict(map(plan.render, range(len(plan.pages))))["leads/a.html"].decode()
+    assert '<dd><a class="OURS" href="https://a.example">https://a.example</a></dd>' in page

@@ -53,7 +53,7 @@
     return {
       row: null, cells: cells, tags: filters[4],
       text: words.join(" ").replace(/\s+/g, " ").toLowerCase(),
-      status: filters[0], stage: filters[1], owner: filters[2], source: filters[3], attention: filters[5],
+      status: filters[0], stage: filters[1], owner: filters[2], source: filters[3], attention: filters[5] || [],
       keys: cells.map(function (cell) { return String(cell[0]); })
     };
   }
