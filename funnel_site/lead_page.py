@@ -71,7 +71,7 @@ class _Labels(dict[str, str]):
 
 
 @lru_cache(maxsize=8)
-def _labels(label: Callable[[str], str]) -> dict[str, str]:
+def labels_for(label: Callable[[str], str]) -> dict[str, str]:
     """The labels of the build whose ``_`` has this ``label``: one dict for all its pages."""
     return _Labels(label)
 
@@ -97,7 +97,7 @@ class Macros:
         self.context = context
         self.link: Callable[[str], str] = values["link"]
         self.member, self.stage = values["member"], values["stage"]
-        self.labels = _labels(values["_"].label)
+        self.labels = labels_for(values["_"].label)
         self.count_label, self.eval_ctx = values["ngettext"], context.eval_ctx
 
     def ngettext(self, singular: str, plural: str, num: int) -> str:

@@ -75,7 +75,7 @@ _JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps makes an encoder per 
 
 def json_attr(value: Any) -> str:
     """``value`` as JSON (for a data attribute). A list of strings, a table row's tags, is written without the
-    encoder, which builds its C encoder anew for every value: the same text, at two thirds of the cost."""
+    encoder, which builds its C encoder anew for every value: the same text, at a third of the cost."""
     if type(value) in (tuple, list):
         try:
             return "[" + ", ".join(map(encode_basestring, value)) + "]"
@@ -261,7 +261,7 @@ def plan_site(
         lead_at=leads_by_path.get, fragment=_remembered_fragments(), rows_of=page_rows_renderer(env) if own_rows else rows_renderer(env, rows_variables, fragments),
         kept=fragments,
     ))
-    if figures.leads:  # the built-in lead page and table rows in Python, same text (lead_page.py, lead_rows.py)
+    if figures.leads:  # the built-in lead and company pages and table rows in Python, same text (lead_page.py ...)
         lead_page.install(env)
         company_page.install(env)
         lead_rows.install(env)
