@@ -6,7 +6,7 @@ import functools
 import itertools
 import json
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from gettext import NullTranslations
 from json.encoder import encode_basestring
 from pathlib import Path
@@ -200,10 +200,11 @@ class SitePlan:
     env: jinja2.Environment
     context: Mapping[str, Any]
     pages: tuple[tuple[str, str, Mapping[str, Any]], ...]  # (path, template, page variables)
+    frames: lead_page.Frames = field(default_factory=dict, compare=False)  # the lead pages' frame, made once per depth
 
     def render(self, index: int) -> tuple[str, bytes]:
         path, template, extra = self.pages[index]
-        data = _render(self.env, template, {**self.context, **extra}, path)
+        data = _render(self.env, template, {**self.context, **extra}, path, self.frames)
         spliced: table_data.Spliced | None = extra.get("spliced")
         if spliced is not None:
             filled = spliced.fill(data)
@@ -364,9 +365,15 @@ def root_of(path: str) -> str:
     return "../" * path.count("/")
 
 
-def _render(env: jinja2.Environment, name: str, context: Mapping[str, Any], path: str) -> bytes:
+def _render(env: jinja2.Environment, name: str, context: Mapping[str, Any], path: str, frames: lead_page.Frames | None = None) -> bytes:
     root = root_of(path)
-    return env.get_template(name).render({**context, "root": root, "path": path, "link": _page_link(root)}).encode()
+    values = {**context, "root": root, "path": path, "link": _page_link(root)}
+    template = env.get_template(name)
+    if frames is not None and template.blocks.get("content") is lead_page.content:
+        page = lead_page.framed(template, values, frames)
+        if page is not None:
+            return page.encode()
+    return template.render(values).encode()
 
 
 def _assets(project_root: Path) -> dict[str, bytes]:

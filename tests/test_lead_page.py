@@ -17,7 +17,7 @@ import jinja2
 import pytest
 
 from funnel_site import lead_page
-from funnel_site.build import check
+from funnel_site.build import check, restricted_check
 from funnel_site.render import SitePlan, plan_site
 from conftest import BASE_CONFIG, TODAY, write_project
 
@@ -140,10 +140,12 @@ EDGE_CONFIG = BASE_CONFIG.replace("locale: en_US", "locale: de_DE") + (
 )
 
 
-def plans(root: Path, today: date, name: str = "lead.html", block: Block = lead_page.content) -> tuple[SitePlan, SitePlan]:
+def plans(root: Path, today: date, name: str = "lead.html", block: Block = lead_page.content, owner: str | None = None) -> tuple[SitePlan, SitePlan]:
     """The plan as a build makes it (template ``name``'s content by the Python ``block``), and the same plan rendered by the
-    template's own block. Shared with tests/test_company_page.py."""
+    template's own block; ``owner``: their restricted site. Shared with tests/test_company_page.py."""
     checked = check(root, today)
+    if owner is not None:
+        checked = restricted_check(checked, owner, today)
     fast = plan_site(checked.project, checked.figures, checked.problems, checked.scope)
     assert fast.env.get_template(name).blocks["content"] is block
     jinja = plan_site(checked.project, checked.figures, checked.problems, checked.scope)
@@ -152,9 +154,10 @@ def plans(root: Path, today: date, name: str = "lead.html", block: Block = lead_
     return fast, jinja
 
 
-def assert_same_pages(root: Path, today: date = date.fromisoformat(TODAY), name: str = "lead.html", block: Block = lead_page.content) -> int:
+def assert_same_pages(root: Path, today: date = date.fromisoformat(TODAY), name: str = "lead.html", block: Block = lead_page.content,
+                      owner: str | None = None) -> int:
     """How many pages of template ``name`` there are; fails with the first lines that differ between the two ways."""
-    fast, jinja = plans(root, today, name, block)
+    fast, jinja = plans(root, today, name, block, owner)
     pages = [index for index, (_, template, _) in enumerate(fast.pages) if template == name]
     for index in pages:
         (path, python_text), (_, jinja_text) = fast.render(index), jinja.render(index)
@@ -224,3 +227,32 @@ def test_a_pipelines_own_builtin_macros_render_as_written(make_project: Callable
     assert plan.env.get_template("lead.html").blocks["content"] is not lead_page.content
     page = dict(map(plan.render, range(len(plan.pages))))["leads/a.html"].decode()
     assert '<dd><a class="OURS" href="https://a.example">https://a.example</a></dd>' in page
+
+
+def test_a_restricted_sites_pages_print_the_same(tmp_path: Path) -> None:
+    """The frame around the content (lead_page.framed) carries the restricted site's note, as base.html writes it."""
+    root = write_project(tmp_path / "p", EDGE_LEADS, EDGE_CONFIG)
+    assert assert_same_pages(root, owner="ben") == 2
+    fast, _ = plans(root, date.fromisoformat(TODAY), owner="ben")
+    page = dict(map(fast.render, range(len(fast.pages))))["leads/idea.html"].decode()
+    assert '<p class="scope" role="note">' in page
+
+
+def test_the_frame_is_made_once_per_depth_and_only_around_the_built_in_base(tmp_path: Path, make_project: Callable[..., Path]) -> None:
+    root = write_project(tmp_path / "p", {**EDGE_LEADS, "leads/deeper/down.md": EDGE_LEADS["leads/idea.md"]}, EDGE_CONFIG)
+    assert assert_same_pages(root) == len(EDGE_LEADS) + 1
+    fast, _ = plans(root, date.fromisoformat(TODAY))
+    for index in range(len(fast.pages)):
+        fast.render(index)
+    assert sorted(fast.frames) == [("../", "leads"), ("../../", "leads")] and all(len(parts) == 3 for parts in fast.frames.values())
+    marked = write_project(tmp_path / "m", EDGE_LEADS, EDGE_CONFIG.replace("title: Testpipeline", 'title: "Test\ue003pipeline"'))
+    assert assert_same_pages(marked) == len(EDGE_LEADS)  # a title holding a marker: no frame, the template's own
+    fast, _ = plans(marked, date.fromisoformat(TODAY))
+    fast.render(next(i for i, (_, name, _) in enumerate(fast.pages) if name == "lead.html"))
+    assert list(fast.frames.values()) == [()]
+    builtin = (REPO / "templates" / "base.html").read_text(encoding="utf-8")
+    own = make_project({"leads/a.md": EDGE_LEADS["leads/idea.md"], "templates/base.html": builtin.replace("<main id=\"content\">", "<main id=\"content\" class=\"ours\">")})
+    checked = check(own, date.fromisoformat(TODAY))
+    plan = plan_site(checked.project, checked.figures, checked.problems, checked.scope)
+    page = dict(map(plan.render, range(len(plan.pages))))["leads/a.html"].decode()
+    assert '<main id="content" class="ours">' in page and list(plan.frames.values()) == [()]
