@@ -34,6 +34,11 @@ def content(context: jinja2.runtime.Context) -> Iterator[str]:
     yield _Page(context).text()
 
 
+def text(context: jinja2.runtime.Context) -> str:
+    """The content of one company page (``content`` without the generator)."""
+    return _Page(context).text()
+
+
 def tile(label: str, value: str, detail: str, tone: str) -> str:
     """macros.html's ``tile`` with a detail (every tile of the page has one), of texts already escaped."""
     head = f'<div class="tile {tone}">' if tone else '<div class="tile">'

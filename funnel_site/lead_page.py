@@ -58,28 +58,35 @@ def content(context: jinja2.runtime.Context) -> Iterator[str]:
     yield _Page(context).text()
 
 
-# The text of the built-in base.html around a lead page's title and content, by the page's root (its depth) and
-# section: the same for every lead page of a build at that depth (``framed``); () where it cannot be used.
-Frames = dict[tuple[str, str], tuple[str, ...]]
+# The text of the built-in base.html around a page's title and content, by its template, root (its depth) and
+# section: the same for every page of that template at that depth in a build (``framed``); () where it cannot be used.
+Frames = dict[tuple[str, str, str], tuple[str, ...]]
 _TITLE, _CONTENT = "\ue002", "\ue003"  # private-use characters marking where the blocks go in a frame
 
 
-def framed(template: jinja2.Template, values: dict[str, Any], frames: Frames) -> str | None:
-    """The whole lead page, the built-in base.html's text around it made once per depth and section: ~30 us a page
-    less than the template's frame (a context, the blocks' generators, the header's and footer's calls). None
-    where base.html is a pipeline's own, or a frame's text holds the markers (a config title holding them, say).
+def framed(template: jinja2.Template, values: dict[str, Any], frames: Frames, title: str,
+           text: Callable[[jinja2.runtime.Context], str]) -> str | None:
+    """The whole page of a template whose title block is ``title · config.title`` and whose content is ``text``, the
+    built-in base.html's text around them made once per depth and section: ~20-30 us a page less than the
+    template's frame (a context, the blocks' generators, the header's and footer's calls). None where base.html is
+    a pipeline's own, or a frame's text holds the markers (a config title holding them, say).
 
     The built-in base.html shows build-wide values, the page's depth and its section only (``path`` is otherwise
-    compared with the top-level pages' paths, never a lead page's), so one frame serves every lead page alike.
+    compared with the top-level pages' paths, never a lead's or a company's page), so one frame serves them all.
     """
-    key = (values["root"], values["path"].split("/", 1)[0])
+    key = (template.name or "", values["root"], values["path"].split("/", 1)[0])
     parts = frames.get(key)
     if parts is None:
         parts = frames[key] = _frame(template, values)
     if not parts:
         return None
-    title = f"{escaped_text(values['lead'].title)} · {escaped_text(values['config'].title)}"  # lead.html's block title
-    return f"{parts[0]}{title}{parts[1]}{_Page(template.new_context(values)).text()}{parts[2]}"
+    page_title = f"{escaped_text(title)} · {escaped_text(values['config'].title)}"  # the title block of lead.html and company.html
+    return f"{parts[0]}{page_title}{parts[1]}{text(template.new_context(values))}{parts[2]}"
+
+
+def text(context: jinja2.runtime.Context) -> str:
+    """The content of one lead page (``content`` without the generator)."""
+    return _Page(context).text()
 
 
 def _marker(text: str) -> Callable[[jinja2.runtime.Context], Iterator[str]]:

@@ -200,7 +200,7 @@ class SitePlan:
     env: jinja2.Environment
     context: Mapping[str, Any]
     pages: tuple[tuple[str, str, Mapping[str, Any]], ...]  # (path, template, page variables)
-    frames: lead_page.Frames = field(default_factory=dict, compare=False)  # the lead pages' frame, made once per depth
+    frames: lead_page.Frames = field(default_factory=dict, compare=False)  # lead and company pages' frames, once per depth
 
     def render(self, index: int) -> tuple[str, bytes]:
         path, template, extra = self.pages[index]
@@ -369,11 +369,21 @@ def _render(env: jinja2.Environment, name: str, context: Mapping[str, Any], path
     root = root_of(path)
     values = {**context, "root": root, "path": path, "link": _page_link(root)}
     template = env.get_template(name)
-    if frames is not None and template.blocks.get("content") is lead_page.content:
-        page = lead_page.framed(template, values, frames)
+    framing = _FRAMED.get(template.blocks.get("content")) if frames is not None else None  # type: ignore[arg-type]
+    if framing is not None:
+        title, text = framing
+        page = lead_page.framed(template, values, frames, title(values), text)  # type: ignore[arg-type]
         if page is not None:
             return page.encode()
     return template.render(values).encode()
+
+
+# The pages whose content is written in Python, framed in the built-in base.html once per depth (lead_page.framed):
+# their title block's own part, and their content.
+_FRAMED: dict[Callable[..., Any], tuple[Callable[[Mapping[str, Any]], str], Callable[[jinja2.runtime.Context], str]]] = {
+    lead_page.content: (lambda values: values["lead"].title, lead_page.text),
+    company_page.content: (lambda values: values["company"].label, company_page.text),
+}
 
 
 def _assets(project_root: Path) -> dict[str, bytes]:

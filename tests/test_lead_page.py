@@ -244,12 +244,13 @@ def test_the_frame_is_made_once_per_depth_and_only_around_the_built_in_base(tmp_
     fast, _ = plans(root, date.fromisoformat(TODAY))
     for index in range(len(fast.pages)):
         fast.render(index)
-    assert sorted(fast.frames) == [("../", "leads"), ("../../", "leads")] and all(len(parts) == 3 for parts in fast.frames.values())
+    assert sorted(fast.frames) == [("company.html", "../", "companies"), ("lead.html", "../", "leads"), ("lead.html", "../../", "leads")]
+    assert all(len(parts) == 3 for parts in fast.frames.values())
     marked = write_project(tmp_path / "m", EDGE_LEADS, EDGE_CONFIG.replace("title: Testpipeline", 'title: "Test\ue003pipeline"'))
     assert assert_same_pages(marked) == len(EDGE_LEADS)  # a title holding a marker: no frame, the template's own
     fast, _ = plans(marked, date.fromisoformat(TODAY))
     fast.render(next(i for i, (_, name, _) in enumerate(fast.pages) if name == "lead.html"))
-    assert list(fast.frames.values()) == [()]
+    assert list(fast.frames.values()) == [()]  # only the lead page rendered
     builtin = (REPO / "templates" / "base.html").read_text(encoding="utf-8")
     own = make_project({"leads/a.md": EDGE_LEADS["leads/idea.md"], "templates/base.html": builtin.replace("<main id=\"content\">", "<main id=\"content\" class=\"ours\">")})
     checked = check(own, date.fromisoformat(TODAY))
