@@ -31,7 +31,7 @@ def install(env: jinja2.Environment) -> None:
 
 def content(context: jinja2.runtime.Context) -> Iterator[str]:
     """The block, as Jinja calls a block: a generator of the text."""
-    yield _Page(context).text()
+    yield text(context)
 
 
 def text(context: jinja2.runtime.Context) -> str:

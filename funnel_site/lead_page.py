@@ -55,7 +55,7 @@ def builtin_parts(env: jinja2.Environment, *names: str) -> bool:
 
 def content(context: jinja2.runtime.Context) -> Iterator[str]:
     """The block, as Jinja calls a block: a generator of the text."""
-    yield _Page(context).text()
+    yield text(context)
 
 
 # The text of the built-in base.html around a page's title and content, by its template, root (its depth) and
@@ -123,7 +123,7 @@ class _Labels(dict[str, str]):
 
 
 @lru_cache(maxsize=8)
-def labels_for(label: Callable[[str], str]) -> dict[str, str]:
+def _labels(label: Callable[[str], str]) -> dict[str, str]:
     """The labels of the build whose ``_`` has this ``label``: one dict for all its pages."""
     return _Labels(label)
 
@@ -149,7 +149,7 @@ class Macros:
         self.context = context
         self.link: Callable[[str], str] = values["link"]
         self.member, self.stage = values["member"], values["stage"]
-        self.labels = labels_for(values["_"].label)
+        self.labels = _labels(values["_"].label)
         self.count_label, self.eval_ctx = values["ngettext"], context.eval_ctx
 
     def ngettext(self, singular: str, plural: str, num: int) -> str:
