@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Callable, Collection, Iterable, Iterator, Mapping
 
 from funnel_site import workers
+from funnel_site.cache import collector_paused
 from funnel_site.checks import pipeline_warnings
 from funnel_site.figures import Figures, compute
 from funnel_site.load import Sources, load_project, parse_sources, read_sources
@@ -74,8 +75,9 @@ def check_project(project: Project, today: date, scope: Scope | None = None) -> 
     """Validate a loaded project and compute its figures and warnings."""
     if any(p.is_error for p in project.problems):
         raise InvalidLeads(list(project.problems))
-    figures = compute(project, today)
-    problems = sort_problems([*project.problems, *pipeline_warnings(figures)])
+    with collector_paused():  # figures are all kept: at 100k leads the collector's scans cost 0.7 of 1.8 s
+        figures = compute(project, today)
+        problems = sort_problems([*project.problems, *pipeline_warnings(figures)])
     return Checked(project, figures, problems, scope)
 
 
@@ -112,7 +114,8 @@ def build(
     else:
         written = write_checked(checked, out, jobs, progress, site)
     if site is not None:
-        site.save(checked.problems, len(checked.project.leads), written)
+        with collector_paused():
+            site.save(checked.problems, len(checked.project.leads), written)
     return Built(checked.problems, len(checked.project.leads), config)
 
 
@@ -164,10 +167,11 @@ def write_checked(
     try:
         with workers.shared_with_workers(), _staged(out, digests=site is not None) as writer:
             with workers.Aside(writer, files, workers_for(len(project.leads), jobs) > 1) as aside:
-                plan = plan_site(project, checked.figures, checked.problems, checked.scope)
-                reuse: Collection[str] = ()
-                if site is not None and not _has_overrides(Path(project.root)):
-                    reuse = site.reusable(plan, checked.figures)
+                with collector_paused():  # the plan is all kept too (100k leads: 1.0 -> 0.8 s)
+                    plan = plan_site(project, checked.figures, checked.problems, checked.scope)
+                    reuse: Collection[str] = ()
+                    if site is not None and not _has_overrides(Path(project.root)):
+                        reuse = site.reusable(plan, checked.figures)
                 with workers.shared_with_workers():  # again, for what planning made: the render workers share it too
                     workers.write_plan(writer, plan, aside.files, jobs, progress, reuse, aside)
                 aside.wait()
