@@ -1,3 +1,3 @@
-from funnel_site.cli import main
+from funnel_site.cli import run
 
-raise SystemExit(main())
+run()

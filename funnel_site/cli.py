@@ -7,6 +7,7 @@ that cannot be written, a worker process killed).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -136,6 +137,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, WorkerDied) as error:
         print(f"funnel-site: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def run() -> None:
+    """The ``funnel-site`` command: ``main``, then the process ends at once with its exit code.
+
+    Everything a command leaves is finished by then: the files are written and closed, the worker processes have
+    ended, the output is flushed below. What an ordinary exit would still do is free the build's objects one by one
+    and run the cyclic collector over them: 0.18-0.27 s after the last line at 10k leads, 2.8 s at 100k (measured on a
+    busy machine), time a CI job and a rep at a terminal wait for nothing.
+    """
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:  # a full disk, a reader gone (`| head`): the interpreter's own exit reports it, as it always did
+        raise SystemExit(code) from None
+    os._exit(code)
 
 
 def _print_problems(problems: Sequence[Problem]) -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from conftest import TODAY, lead
@@ -126,3 +129,35 @@ def test_same_input_gives_identical_bytes(make_project, run_cli, tmp_path: Path)
     one = {p.relative_to(tmp_path / "one"): p.read_bytes() for p in (tmp_path / "one").rglob("*") if p.is_file()}
     two = {p.relative_to(tmp_path / "two"): p.read_bytes() for p in (tmp_path / "two").rglob("*") if p.is_file()}
     assert one == two and len(one) > 3
+
+
+def _command(*args: str) -> list[str]:
+    """The console command as a shell runs it (``python -m funnel_site`` ends through ``cli.run`` too)."""
+    return [sys.executable, "-m", "funnel_site", *args]
+
+
+# Output into a file or pipe is buffered, as in a CI job: unless PYTHONUNBUFFERED (set here and there) says otherwise.
+BUFFERED = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+
+
+def test_command_exits_with_its_code_and_all_its_output(make_project, tmp_path: Path) -> None:
+    """The command ends with os._exit: what it printed into a buffer (a file, not a terminal) must be flushed first."""
+    root = make_project({"leads/acme.md": GOOD})
+    out = tmp_path / "out.txt"
+    with out.open("w") as stdout:
+        built = subprocess.run(_command("build", str(root), "-o", str(tmp_path / "site"), "--today", TODAY),
+                               stdout=stdout, stderr=subprocess.PIPE, text=True, env=BUFFERED)
+    assert (built.returncode, out.read_text(), built.stderr) == (0, f"built 1 lead into {tmp_path / 'site'} (0 errors, 0 warnings)\n", "")
+    (root / "leads" / "acme.md").write_text(BAD_STAGE)
+    checked = subprocess.run(_command("check", str(root), "--today", TODAY, "--format", "json"), capture_output=True, text=True, env=BUFFERED)
+    assert checked.returncode == 1
+    assert [p["message"] for p in json.loads(checked.stdout)["problems"]] == ["unknown stage 'negotation' (known: lead, offer, negotiation)"]
+
+
+def test_command_whose_output_cannot_be_written_fails_as_before(make_project) -> None:
+    """Output that cannot be flushed at the end (a full disk) is reported the way Python always did: exit code 120."""
+    root = make_project({"leads/acme.md": GOOD})
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(_command("check", str(root), "--today", TODAY), stdout=full, stderr=subprocess.PIPE, text=True, env=BUFFERED)
+    assert result.returncode == 120
+    assert "OSError: [Errno 28] No space left on device" in result.stderr
