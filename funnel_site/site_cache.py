@@ -34,7 +34,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from funnel_site.build import new_file_owner
+from funnel_site.build import FOLDER, LINKED, Recorded, Stamp, new_file_owner, stamp
 from funnel_site.cache import code_fingerprint
 from funnel_site.load import Sources
 from funnel_site.problems import Problem
@@ -45,8 +45,6 @@ if TYPE_CHECKING:
     from funnel_site.render import SitePlan
 
 MAGIC = b"funnel-site site cache 1\n"
-FOLDER = (0, 0, 0, 0)  # a folder's stamp: only that it exists (its times change with its entries)
-Stamp = tuple[int, int, int, int]  # inode, size, mtime_ns, ctime_ns
 
 
 @dataclass
@@ -179,13 +177,15 @@ class SiteCache:
         old = self.previous.pages
         return {path for path, digest in digests.items() if old.get(path) == digest and self._is_intact(path)}
 
-    def save(self, problems: list[Problem], leads: int, written: dict[str, bytes] | None = None) -> None:
+    def save(self, problems: list[Problem], leads: int, written: Recorded | None = None) -> None:
         """Record the output as this build left it; a cache that cannot be written is no reason to fail.
 
-        ``written``: the sha256 of files this build wrote, from their bytes (``build.write_site``).
+        ``written``: the sha256 of the files this build wrote, from their bytes, and the stamps of all it left,
+        taken as it wrote them (``build.write_checked``); without them, the output is scanned.
         """
-        files = scan_output(self.out)
-        manifest = Manifest(self.inputs, files, self._contents(files, written or {}), self.pages, problems, leads)
+        digests, stamps = written or ({}, {})
+        files = _completed(self.out, stamps) if stamps else scan_output(self.out)
+        manifest = Manifest(self.inputs, files, self._contents(files, digests), self.pages, problems, leads)
         temporary = None
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
@@ -203,13 +203,13 @@ class SiteCache:
         size and mtime (linked into the new site, its ctime changed); read only where neither says."""
         known = self.previous.contents if self.previous is not None else {}
         contents = {}
-        for path, stamp in files.items():
-            if stamp == FOLDER:
+        for path, now in files.items():
+            if now == FOLDER:
                 continue
             before = self.found.get(path)
             if path in written:
                 contents[path] = written[path]
-            elif path in self.intact and before is not None and before[:3] == stamp[:3] and path in known:
+            elif path in self.intact and before is not None and before[:3] == now[:3] and path in known:
                 contents[path] = known[path]
             else:
                 contents[path] = _content(os.path.join(self.out, path))
@@ -231,6 +231,18 @@ def _content(path: str) -> bytes:
             return hashlib.sha256(stream.read()).digest()
     except OSError:
         return b""
+
+
+def _completed(out: Path, stamps: dict[str, Stamp]) -> dict[str, Stamp]:
+    """The stamps a build recorded as it wrote, with those of the files it linked taken now."""
+    return {path: _stamp_now(os.path.join(out, path)) if recorded == LINKED else recorded for path, recorded in stamps.items()}
+
+
+def _stamp_now(path: str) -> Stamp:
+    try:
+        return stamp(os.lstat(path))
+    except OSError:
+        return FOLDER  # vanished: never equal to a file written, as in a scan
 
 
 def scan_output(out: Path) -> dict[str, Stamp]:
@@ -257,7 +269,7 @@ def _scan(folder: str, prefix: str, found: dict[str, Stamp]) -> None:
         except OSError:
             found[relative] = FOLDER  # vanished or unreadable: never equal to a file written
             continue
-        found[relative] = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+        found[relative] = stamp(info)
 
 
 def _well_formed(manifest: Any) -> bool:

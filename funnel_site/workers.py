@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     import jinja2
 
-    from funnel_site.build import _Staging
+    from funnel_site.build import Recorded, _Staging
     from funnel_site.render import SitePlan
 
 SHARED_TEMPLATES = ("base.html", "macros.html", "charts.html", "warnings.html")  # what the built-in pages load
@@ -103,13 +103,12 @@ def write_plan(
     companions = [(aside.process, ASIDE)] if aside is not None and aside.process is not None else []
     with Team(workers, len(tasks), lambda task: _write_task(writer, plan, tasks[task]), "rendering pages", companions) as team:
         _write_files(writer, files)
-        for task, (problem, digests) in team.results(block=True):
+        for task, (problem, recorded) in team.results(block=True):
             done += len(tasks[task])
             progress.update("wrote pages:", done, len(plan.pages))
             if problem is not None:
                 problems[task] = problem
-            if writer.digests is not None:
-                writer.digests.update(digests)
+            writer.absorb(recorded)
     if problems:
         raise ConfigError([problems[min(problems)]])  # the first page's: the same for any number of workers
 
@@ -139,17 +138,16 @@ class Aside:
         return self
 
     def wait(self) -> None:
-        """Until the files are written; their digests join the writer's, an error in making them is raised here."""
+        """Until the files are written; what it recorded joins the writer's, an error in making them is raised here."""
         if self.process is None:
             return
         try:
-            digests, error = self.receiving.recv()
+            recorded, error = self.receiving.recv()
         except (EOFError, OSError):  # OSError: the end came in the middle of a message
             raise died(ASIDE, self.process) from None
         if error is not None:
             raise raised(error)
-        if self.writer.digests is not None:
-            self.writer.digests.update(digests)
+        self.writer.absorb(recorded)
 
     def __exit__(self, *exc: object) -> None:
         if self.process is not None:
@@ -159,10 +157,10 @@ class Aside:
 
 
 def _write_aside(writer: _Staging, files: Callable[[], Mapping[str, Iterable[bytes]]], sending: Connection, parent: int) -> None:
-    """In the forked process: write ``files`` and send back their digests, or the error that stopped it with its traceback."""
+    """In the forked process: write ``files`` and send back what was recorded of them, or the error that stopped it
+    with its traceback."""
     die_with_parent(parent)
-    if writer.digests is not None:
-        writer.digests = {}  # only what this process writes goes back
+    writer.recorded()  # only what this process writes goes back
     try:
         _write_files(writer, files)
     except KeyboardInterrupt:  # Ctrl-C reached the whole process group: the build's process reports it
@@ -170,7 +168,7 @@ def _write_aside(writer: _Staging, files: Callable[[], Mapping[str, Iterable[byt
     except Exception as error:  # noqa: BLE001 - raised again in the build's process
         sending.send((None, failure(error)))
     else:
-        sending.send((writer.digests or {}, None))
+        sending.send((writer.recorded(), None))
 
 
 def _write_files(writer: _Staging, files: Mapping[str, bytes] | Callable[[], Mapping[str, Iterable[bytes]]]) -> None:
@@ -190,17 +188,13 @@ def _write_pages(writer: _Staging, plan: SitePlan, task: Sequence[int]) -> None:
         writer.put(*plan.render(index))
 
 
-def _write_task(writer: _Staging, plan: SitePlan, task: Sequence[int]) -> tuple[Problem | None, dict[str, bytes]]:
-    """In a worker: render and write a range of pages; a template error comes back as a problem. With the
-    digests of the pages written, when the writer keeps them."""
+def _write_task(writer: _Staging, plan: SitePlan, task: Sequence[int]) -> tuple[Problem | None, Recorded]:
+    """In a worker: render and write a range of pages; a template error comes back as a problem. With what the
+    writer recorded of the pages written, when it records (each task sends back only its own)."""
     import jinja2
 
     try:
         _write_pages(writer, plan, task)
     except jinja2.TemplateError as error:
-        return page_template_problem(error, plan.context["project"].root), {}
-    finally:
-        digests = writer.digests
-        if digests is not None:
-            writer.digests = {}  # the next task's: each task sends back only its own
-    return None, digests or {}
+        return page_template_problem(error, plan.context["project"].root), writer.recorded()
+    return None, writer.recorded()

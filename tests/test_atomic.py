@@ -135,11 +135,11 @@ def test_full_disk_ends_with_a_clear_error_and_the_old_site_intact(tmp_path: Pat
     real_create = build_module._create
     written = []
 
-    def write_until_full(path: str, data: bytes) -> None:
+    def write_until_full(path: str, data: bytes, *rest: bool) -> object:
         if len(written) >= 3:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
         written.append(path)
-        real_create(path, data)
+        return real_create(path, data, *rest)
 
     monkeypatch.setattr(build_module, "_create", write_until_full)
     result = run_cli("build", str(root), "-o", str(out), "--today", TODAY)

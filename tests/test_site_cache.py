@@ -269,3 +269,28 @@ def test_a_build_records_what_it_wrote_without_reading_it_back(builds: Builds, m
     [manifest_file] = (builds.root / CACHE_DIR_NAME).glob("site-*.pickle")
     manifest = pickle.loads(manifest_file.read_bytes().split(b"\n", 2)[2])
     assert manifest.contents == {path: hashlib.sha256(data).digest() for path, data in snapshot(builds.site).items()}
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_build_records_the_stamps_of_what_it_left_without_scanning_it(builds: Builds, monkeypatch: pytest.MonkeyPatch, jobs: str) -> None:
+    """Every file and folder's stamp is taken as it is written or linked (by the render workers and the data-file
+    process too): the record equals a scan of the output afterwards, and the output is scanned only to be checked."""
+    from funnel_site import site_cache
+    from funnel_site.cache import CACHE_DIR_NAME
+
+    scans: list[Path] = []
+    original = site_cache.scan_output
+    monkeypatch.setattr(site_cache, "scan_output", lambda out: scans.append(out) or original(out))
+
+    def recorded() -> dict[str, tuple[int, int, int, int]]:
+        [manifest_file] = (builds.root / CACHE_DIR_NAME).glob("site-*.pickle")
+        return pickle.loads(manifest_file.read_bytes().split(b"\n", 2)[2]).files
+
+    builds("--jobs", jobs)  # the first: written whole
+    assert scans == []
+    assert recorded() == original(builds.site)
+    edit(builds.root / "leads/beta.md", "5000", "6000")
+    builds("--jobs", jobs)  # pages and data files linked from the last site (new ctimes), others written
+    assert scans == [builds.site]  # when the cache was opened, to check what the last build left
+    assert recorded() == original(builds.site)
+    assert {"owners", "companies", "leads/sub", "assets"} <= {path for path, stamp in recorded().items() if stamp == (0, 0, 0, 0)}
