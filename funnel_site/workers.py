@@ -100,15 +100,26 @@ def write_plan(
         except jinja2.TemplateError:  # reported by the page that uses it, if any does
             pass
     problems: dict[int, Problem] = {}
-    companions = [(aside.process, ASIDE)] if aside is not None and aside.process is not None else []
-    with Team(workers, len(tasks), lambda task: _write_task(writer, plan, tasks[task]), "rendering pages", companions) as team:
-        _write_files(writer, files)
-        for task, (problem, recorded) in team.results(block=True):
+
+    def work(task: int) -> tuple[Problem | None, Recorded]:
+        return _write_task(writer, plan, tasks[task])
+
+    def take(results: Iterable[tuple[int, tuple[Problem | None, Recorded]]]) -> None:
+        nonlocal done
+        for task, (problem, recorded) in results:
             done += len(tasks[task])
             progress.update("wrote pages:", done, len(plan.pages))
             if problem is not None:
                 problems[task] = problem
             writer.absorb(recorded)
+
+    companions = [(aside.process, ASIDE)] if aside is not None and aside.process is not None else []
+    with Team(workers - 1, len(tasks), work, "rendering pages", companions) as team:
+        _write_files(writer, files)
+        for task in team.claimed():  # this process renders too, from the end: one process less to fork, which would
+            take([(task, work(task))])  # copy every page of this one's memory it touches (~28k pages at 10k leads)
+            take(team.results(block=False))
+        take(team.results(block=True))
     if problems:
         raise ConfigError([problems[min(problems)]])  # the first page's: the same for any number of workers
 

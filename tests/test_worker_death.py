@@ -26,7 +26,7 @@ LEADS = {f"leads/l{n}.md": lead(title=f"Acme {n}", owner="anna", stage="offer", 
 
 KILLING = """
 import importlib, os, signal, sys, time
-from funnel_site import cli, parallel
+from funnel_site import cli, parallel, workers
 
 owner = importlib.import_module(sys.argv[1])
 *path, name = sys.argv[2].split(".")
@@ -37,11 +37,12 @@ original, build_process = getattr(owner, name), os.getpid()
 def killing(*args, **kwargs):
     if os.getpid() != build_process:  # a forked worker: it inherited this patch
         os.kill(os.getpid(), signal.SIGKILL)
-    time.sleep(0.05)  # the build's process parses slowly: the parse worker surely takes some leads
+    time.sleep(0.05)  # the build's process parses and renders slowly: the workers surely take some leads and pages
     return original(*args, **kwargs)
 
 setattr(owner, name, killing)
 parallel.CHUNK = 1  # one lead per claim: the parse worker takes its first lead at once
+workers.PAGES_PER_TASK = 1  # one page per claim: the render worker takes some while the build's process renders slowly
 sys.exit(cli.main(sys.argv[3:]))
 """
 OUT_OF_MEMORY = "(killed by signal 9, SIGKILL); the system may be out of memory"
