@@ -45,6 +45,8 @@ class FieldReader:
 
     def text(self, data: Mapping[str, Any], field: str, key: str | None = None, *, required: bool = False) -> str | None:
         value = data.get(key or field, MISSING)
+        if type(value) is str and (not required or value.strip()):
+            return value  # the usual value, with nothing to convert or report
         if value is MISSING or value is None:
             if required:
                 self.missing(field)

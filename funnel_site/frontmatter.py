@@ -52,7 +52,8 @@ def split_lead(path: str, text: str) -> tuple[LeadSource | None, Problem | None]
         return None, _problem(path, 1, "no closing '---' line after the front matter")
     fence = closing.start() + 1
     yaml_text = _without_trailing_cr(text[newline + 1 : fence]) or "\n"  # each line ends with a newline
-    if len(yaml_text.encode()) > MAX_FRONT_MATTER:
+    # A character is at most 4 bytes of UTF-8: nearly every front matter fits without being encoded to know.
+    if len(yaml_text) > MAX_FRONT_MATTER // 4 and len(yaml_text.encode()) > MAX_FRONT_MATTER:
         return None, _problem(path, 2, f"is larger than {MAX_FRONT_MATTER // 1024} KiB; keep long text in the notes below the closing '---'")
     if (tab := yaml_text.find("\t")) >= 0:
         return None, _problem(path, yaml_text.count("\n", 0, tab) + 2, "tab character in front matter; indent with spaces")

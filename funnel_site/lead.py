@@ -32,6 +32,7 @@ _HISTORY_KEYS = {"date", "stage"}
 _TEXT = frozenset({str})
 _DATE_OR_NOTHING = frozenset({date, type(None)})
 _FLAG = frozenset({bool})
+_ZERO, _HUNDRED = Decimal(0), Decimal(100)
 
 
 def parse_lead(
@@ -41,7 +42,7 @@ def parse_lead(
     """Validate one lead's front matter against the config."""
     reader = FieldReader(path, lines)
     status = _status(reader, data)
-    dates = dict(zip(DATE_KEYS, _dates(reader, data)))
+    expected_close, closed_on, created, last_contact, follow_up = _dates(reader, data)
     value, currency, value_base = _money(reader, data, config)
     lead = Lead(
         id=lead_id,
@@ -54,12 +55,12 @@ def parse_lead(
         currency=currency,
         value_base=value_base,
         probability=_probability(reader, data),
-        expected_close=dates["expected_close"],
-        closed_on=dates["closed_on"],
+        expected_close=expected_close,
+        closed_on=closed_on,
         reason=reader.text(data, "reason"),
-        created=dates["created"],
-        last_contact=dates["last_contact"],
-        follow_up=dates["follow_up"],
+        created=created,
+        last_contact=last_contact,
+        follow_up=follow_up,
         company=reader.text(data, "company"),
         contacts=_contacts(reader, data.get("contact")),
         next_step=reader.text(data, "next_step"),
@@ -137,7 +138,7 @@ def _money(reader: FieldReader, data: Mapping[str, Any], config: Config) -> tupl
         )
     if data.get("value") is None:
         return None, currency, None
-    value = reader.number(data["value"], "value", low=Decimal(0))
+    value = reader.number(data["value"], "value", low=_ZERO)
     if value is None:
         return None, currency, None
     return value, currency, (value * rate if rate is not None else None)
@@ -146,7 +147,7 @@ def _money(reader: FieldReader, data: Mapping[str, Any], config: Config) -> tupl
 def _probability(reader: FieldReader, data: Mapping[str, Any]) -> Decimal | None:
     if data.get("probability") is None:
         return None
-    return reader.number(data["probability"], "probability", low=Decimal(0), high=Decimal(100))
+    return reader.number(data["probability"], "probability", low=_ZERO, high=_HUNDRED)
 
 
 def _source(reader: FieldReader, data: Mapping[str, Any], config: Config) -> str | None:

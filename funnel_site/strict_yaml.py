@@ -261,14 +261,16 @@ _HINTS = {
 # both paths on the corpus and on random mutations).
 #
 # Front matters repeat themselves twice over, and the reader is paid for once per repetition: what a
-# line says is worked out once per distinct line (its form -- indentation, key, kind -- and its value),
+# line says is worked out once per distinct line (its form -- indentation, key, kind -- and its value;
+# the part before the key's ':' once per distinct head, as most new lines are known keys with new values),
 # and how a document's lines nest is worked out once per distinct sequence of forms, the document's
 # outline (leads written from one template share a few outlines). The outline's plan holds the line map
-# and builds the data from the lines' values in a few C calls.
+# and the shape of the data, which builds it from the lines' values in a few C calls.
 
 # Characters libyaml reads as printable and not as a line break; anything else goes the long way.
 _UNUSUAL = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
-_ENTRY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]{0,99}):(?: +(.*))?$")
+# An entry's head, all before the `:` of `key: value`: its indentation, an item's `- ` and its key.
+_HEAD = re.compile(r"( *)(- +)?([A-Za-z_][A-Za-z0-9_-]{0,99})")
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _FLOW_UNSAFE = frozenset("[]{}#:'\"")  # commas separate the items
 _COMMON_DEPTH = 10
@@ -292,48 +294,52 @@ class _Slot(NamedTuple):
 
 
 Build = Callable[[Sequence[Any]], Any]
+_Plan = tuple["_Shape", dict[str, int]]  # what documents of one outline read as: their data's shape, their line map
 
 
-class _Plan:
-    """What documents of one outline read as: their data, built from the lines' values, and their line map.
+class _Shape:
+    """How the data of documents of one shape -- its keys, nesting and the line of each value -- is built from
+    the lines' values. Outlines that differ only where the data does not (a flow list's number of values, the
+    indentation of a list's items) share their shape: at 10k leads ~230 outlines have ~60 shapes.
 
-    The data is built by a tree of small functions at first; an outline that keeps coming back is compiled
+    The data is built by a tree of small functions at first; a shape that keeps coming back is compiled
     into one Python expression of the lines' values (a dict display, as ``dataclasses`` and ``namedtuple``
     write the code of their methods), which builds a lead's data five times as quickly (~1.5 against ~8 us)
-    but takes ~180 us to compile: worth it only for the outlines many documents share."""
+    but takes ~180 us to compile: worth it only for the shapes many documents share."""
 
-    __slots__ = ("build", "lines", "outline", "uses")
+    __slots__ = ("build", "source", "uses")
 
-    def __init__(self, outline: Any, lines: dict[str, int]) -> None:
-        self.outline, self.lines = outline, lines
+    def __init__(self, outline: Any, source: str) -> None:
+        self.source = source
         self.build: Build = _builder(outline)
         self.uses = 0
 
     def data(self, values: Sequence[Any]) -> Any:
-        """The data of a document of this outline, from its lines' values."""
+        """The data of a document of this shape, from its lines' values."""
         self.uses += 1
         if self.uses == _COMPILE_AFTER:
-            self.build = _compiled(self.outline)
+            self.build = eval(f"lambda values: {self.source}", {"list": list})  # keys are _HEAD's, written by repr
         return self.build(values)
 
 
 # Forms are numbered (a document's outline is the tuple of its lines' numbers, quick to look up). A full
 # table is emptied (a small table is quicker to use than a full one, and what repeats is back soon): the
-# lines' alone -- there are many more distinct lines than forms or outlines --, or all of them when the
-# forms or plans are full, as the numbers of forms start afresh.
+# lines' and heads' alone -- there are many more distinct lines than forms or outlines --, or all of them
+# when the forms or plans are full, as the numbers of forms start afresh.
 _FORM_NUMBERS: dict[_Form | object, int] = {}  # _Form, _BLANK or _NOT_COMMON -> number
 _FORMS: list[_Form | object] = []  # number -> _Form, _BLANK or _NOT_COMMON
-_LINE_FORMS: dict[str, int] = {}  # line -> form number
-_LINE_VALUES: dict[str, Any] = {}  # line -> value
+_LINES: dict[str, tuple[int, Any]] = {}  # line -> its form's number and its value
+_HEADS: dict[str, tuple[int, bool, int, str] | None] = {}  # an entry's head -> indent, item, column and key
 _PLANS: dict[tuple[int, tuple[int, ...]], _Plan | None] = {}  # (line offset, outline) -> plan, None: not common
+_SHAPES: dict[str, _Shape] = {}  # _expression of a shape -> shape
 _LINES_MAX = 1 << 16
-_COMPILE_AFTER = 8  # documents of one outline (at 10k leads, ~80 outlines of ~230 serve 97 % of the documents)
+_COMPILE_AFTER = 8  # documents of one shape (at 10k leads, ~60 shapes serve all the documents)
 _FORMS_MAX = _PLANS_MAX = 1 << 12
 
 
 def _forget_lines() -> None:
-    """Empty the tables of lines, forms and plans (the numbers of forms start afresh)."""
-    for table in (_FORM_NUMBERS, _FORMS, _LINE_FORMS, _LINE_VALUES, _PLANS):
+    """Empty the tables of lines, heads, forms, plans and shapes (the numbers of forms start afresh)."""
+    for table in (_FORM_NUMBERS, _FORMS, _LINES, _HEADS, _PLANS, _SHAPES):
         table.clear()
     for form in (_BLANK, _NOT_COMMON):
         _FORM_NUMBERS[form] = len(_FORMS)
@@ -348,39 +354,51 @@ def parse_common(text: str, line_offset: int = 0) -> tuple[dict[str, Any], dict[
     """``parse_yaml``'s result for a document of the common shape; None for anything else."""
     if len(_FORMS) >= _FORMS_MAX or len(_PLANS) >= _PLANS_MAX:
         _forget_lines()  # before the document's lines are numbered, never in the middle
-    elif len(_LINE_FORMS) >= _LINES_MAX:
-        _LINE_FORMS.clear()
-        _LINE_VALUES.clear()
+    elif len(_LINES) >= _LINES_MAX:
+        _LINES.clear()
+        _HEADS.clear()  # no more heads than lines
     lines = text.split("\n")
-    forms = tuple(map(_LINE_FORMS.get, lines))
-    if None in forms:
-        for line in compress(lines, map(is_, forms, repeat(None))):
-            if line not in _LINE_FORMS:  # a line new to the table twice in the document
-                _remember_line(line)
-        forms = tuple(map(_LINE_FORMS.__getitem__, lines))
+    known = list(map(_LINES.get, lines))  # one look-up a line: its form's number and its value are kept together
+    if None in known:
+        for index in compress(range(len(lines)), map(is_, known, repeat(None))):
+            line = lines[index]
+            known[index] = _LINES[line] if line in _LINES else _remember_line(line)  # a line new twice in the document
+    forms, values = zip(*known)
     if _NOT_COMMON_NUMBER in forms:
         return None
     outline = (line_offset, forms)
-    plan = _PLANS[outline] if outline in _PLANS else _remember_plan(outline)
-    return None if plan is None else (plan.data(tuple(map(_LINE_VALUES.__getitem__, lines))), dict(plan.lines))
+    plan = _PLANS.get(outline, _NOT_COMMON)  # one look-up: a tuple's hash is worked out anew each time
+    if plan is _NOT_COMMON:
+        plan = _remember_plan(outline)
+    if plan is None:
+        return None
+    shape, line_map = plan
+    return shape.data(values), dict(line_map)
 
 
-def _remember_line(line: str) -> None:
-    """Keep the form number and value of a line for the front matters with the same line."""
+def _remember_line(line: str) -> tuple[int, Any]:
+    """The form number and value of a line, kept for the front matters with the same line."""
     form, value = _read_line(line)
     number = _FORM_NUMBERS.get(form)
     if number is None:
         number = _FORM_NUMBERS[form] = len(_FORMS)
         _FORMS.append(form)
-    _LINE_FORMS[line] = number
-    _LINE_VALUES[line] = value  # immutable, like every value in it (see _RESOLVED): sharing is safe
+    known = _LINES[line] = number, value  # the value is immutable, like every value in it (see _RESOLVED): sharing is safe
+    return known
 
 
 def _remember_plan(outline: tuple[int, tuple[int, ...]]) -> _Plan | None:
     """The plan of an outline (None where this path does not answer), kept for the next documents of it."""
     line_offset, forms = outline
     template = _nest([_FORMS[number] for number in forms], line_offset)
-    plan = None if template is None else _Plan(*template)
+    plan = None
+    if template is not None:
+        data, lines = template
+        source = _expression(data)
+        shape = _SHAPES.get(source)
+        if shape is None:
+            shape = _SHAPES[source] = _Shape(data, source)
+        plan = shape, lines
     _PLANS[outline] = plan
     return plan
 
@@ -472,11 +490,6 @@ def _builder(outline: Any) -> Build:
     return build
 
 
-def _compiled(outline: Any) -> Build:
-    """``_builder(outline)`` as one compiled expression: a single call builds the whole document."""
-    return eval(f"lambda values: {_expression(outline)}", {"list": list})  # keys are _ENTRY's, written by repr
-
-
 def _expression(outline: Any) -> str:
     """Python source that builds ``outline`` from ``values``: displays of new containers around ``values[i]``."""
     if outline is None:
@@ -497,23 +510,16 @@ def _read_line(line: str) -> tuple[_Form | object, Any]:
     _NOT_COMMON (for a line this path does not read) and None."""
     if _UNUSUAL.search(line):
         return _NOT_COMMON, None
-    body = line.lstrip(" ")
-    if not body:
-        return _BLANK, None
-    indent = column = len(line) - len(body)
-    item = body.startswith("- ")
-    if item:
-        body = body[2:].lstrip(" ")
-        column = len(line) - len(body)
-    entry = _ENTRY.match(body)
-    if entry is None:
-        if not item:
-            return _NOT_COMMON, None
-        value = _common_scalar(body.rstrip(" "))
-        return (_NOT_COMMON, None) if value is _NOT_COMMON else ((indent, True, column, None, _SCALAR, 0), value)
-    key, rest = sys.intern(entry.group(1)), (entry.group(2) or "").rstrip(" ")
-    if type(_resolve_common(key)) is not str:
-        return _NOT_COMMON, None  # a non-text key: the long way reports it
+    head, colon, rest = line.partition(":")  # a key has no ':', so an entry's head is all before the first
+    if not colon or (rest and rest[0] != " "):
+        return _other_line(line)
+    start = _HEADS.get(head, _NOT_COMMON)
+    if start is _NOT_COMMON:
+        start = _remember_head(head)
+    if start is None:
+        return _other_line(line)
+    indent, item, column, key = start
+    rest = rest.strip(" ")
     if not rest:
         return (indent, item, column, key, _NESTED, 0), None
     if rest[0] == "[":
@@ -521,6 +527,28 @@ def _read_line(line: str) -> tuple[_Form | object, Any]:
         return (_NOT_COMMON, None) if values is None else ((indent, item, column, key, _FLOW, len(values)), tuple(values))
     value = _common_scalar(rest)
     return (_NOT_COMMON, None) if value is _NOT_COMMON else ((indent, item, column, key, _SCALAR, 0), value)
+
+
+def _remember_head(head: str) -> tuple[int, bool, int, str] | None:
+    """Indent, item, column and key of the lines that start with ``head:``; None where that is not an entry."""
+    entry = _HEAD.fullmatch(head)
+    start = None
+    if entry is not None and type(_resolve_common(entry[3])) is str:  # a non-text key: the long way reports it
+        start = entry.end(1), entry[2] is not None, entry.start(3), sys.intern(entry[3])
+    _HEADS[head] = start
+    return start
+
+
+def _other_line(line: str) -> tuple[_Form | object, Any]:
+    """_read_line of a line that is no `key: value` entry: blank, a list item that is a scalar, or not common."""
+    body = line.lstrip(" ")
+    if not body:
+        return _BLANK, None
+    if not body.startswith("- "):
+        return _NOT_COMMON, None
+    scalar = body[2:].lstrip(" ")
+    value = _common_scalar(scalar.rstrip(" "))
+    return (_NOT_COMMON, None) if value is _NOT_COMMON else ((len(line) - len(body), True, len(line) - len(scalar), None, _SCALAR, 0), value)
 
 
 def _common_scalar(text: str) -> Any:

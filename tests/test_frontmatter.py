@@ -1,11 +1,11 @@
-"""frontmatter.decode against the "utf-8-sig" codec it stands in for: the same text, or the same problem."""
+"""frontmatter.decode against the "utf-8-sig" codec it stands in for, and split_lead's size cap in bytes."""
 
 from __future__ import annotations
 
 import codecs
 import random
 
-from funnel_site.frontmatter import decode
+from funnel_site.frontmatter import decode, split_lead
 from funnel_site.problems import Problem
 
 
@@ -35,3 +35,16 @@ def test_decode_reads_bytes_as_the_utf_8_sig_codec_does() -> None:
 def test_a_bad_byte_after_a_bom_is_reported_at_its_own_line() -> None:
     raw = codecs.BOM_UTF8 + b"---\ntitle: x\n\xfc\n---\n"
     assert decode("leads/a.md", raw) == (None, Problem("leads/a.md", 3, "file", "not valid UTF-8 (byte 0xfc); save the file as UTF-8", rule="encoding"))
+
+
+def test_the_size_cap_counts_the_bytes_of_utf_8_not_the_characters() -> None:
+    def problem(front_matter: str) -> Problem | None:
+        return split_lead("leads/a.md", f"---\n{front_matter}---\nnotes\n")[1]
+
+    too_large = Problem("leads/a.md", 2, "front matter", "is larger than 64 KiB; keep long text in the notes below the closing '---'",
+                        rule="front-matter")
+    assert problem("t: " + "😀" * 16_380 + "\n") is None  # 16,384 characters, 65,524 bytes
+    assert problem("t: " + "😀" * 16_383 + "\n") is None  # 65,536 bytes: the cap itself
+    assert problem("t: " + "😀" * 16_384 + "\n") == too_large  # 16,388 characters, 65,540 bytes
+    assert problem("t: " + "€" * 21_844 + "\n") is None  # 21,848 characters, 65,536 bytes
+    assert problem("t: " + "€" * 21_845 + "\n") == too_large

@@ -11,8 +11,10 @@ from typing import Any
 from conftest import BASE_CONFIG
 
 from funnel_site.config import parse_config
+from funnel_site.fields import FieldReader
 from funnel_site.lead import parse_lead
 from funnel_site.model import Config, HistoryEntry, Member, Stage
+from funnel_site.problems import Problem
 from funnel_site.strict_yaml import parse_yaml
 
 CONFIG = parse_config(*parse_yaml(BASE_CONFIG))[0]
@@ -54,3 +56,16 @@ def test_config_lookups_find_the_first_of_an_id_and_follow_replace() -> None:
     assert config.stage("a") is first and config.member("anna") is anna and config.stage(None) is config.member("x") is None
     assert replace(config, team=(other,)).member("anna") is other
     assert config == replace(config) and "_stages_by_id" not in repr(config)
+
+
+def test_text_fields_of_every_type_read_as_before() -> None:
+    reader = FieldReader("leads/a.md", {"title": 2, "company": 3, "source": 4})
+    data = {"title": "  ", "company": 1, "reason": "Budget", "source": True, "next_step": None, "tags": Decimal("1.5")}
+    assert [reader.text(data, "title", required=True), reader.text(data, "company"), reader.text(data, "reason"),
+            reader.text(data, "source"), reader.text(data, "next_step", required=True), reader.text(data, "tags"),
+            reader.text({"title": " Acme "}, "title", required=True)] == [None, "1", "Budget", None, None, "1.5", " Acme "]
+    assert reader.problems == [
+        Problem("leads/a.md", 2, "title", "required field is missing", rule="required"),
+        Problem("leads/a.md", 4, "source", "expected text, got true", rule="type"),
+        Problem("leads/a.md", 1, "next_step", "required field is missing", rule="required"),
+    ]

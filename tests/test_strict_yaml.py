@@ -219,9 +219,35 @@ def test_an_outline_that_keeps_coming_back_is_compiled_and_builds_the_same_data(
         assert all(_common(text) == _events(text) for _ in range(2))  # past the compiling use: compiled
         assert len({id(data) for data, _ in built}) == len(built)  # new containers each time
         assert {repr(_exact(data)) for data, _ in built} == {repr(_events(text)[1])}
-    plan = strict_yaml._PLANS[(1, tuple(map(strict_yaml._LINE_FORMS.get, COMMON.split("\n"))))]
-    assert plan is not None and plan.uses > strict_yaml._COMPILE_AFTER
-    assert plan.build.__code__.co_filename == "<string>"  # the compiled expression, not the tree of functions
+    plan = strict_yaml._PLANS[(1, tuple(strict_yaml._LINES[line][0] for line in COMMON.split("\n")))]
+    assert plan is not None and plan[0].uses > strict_yaml._COMPILE_AFTER
+    assert plan[0].build.__code__.co_filename == "<string>"  # the compiled expression, not the tree of functions
     data, _ = parse_common(COMMON, 1)
     data["history"][1]["notes"].append("x")
     assert parse_common(COMMON, 1)[0]["history"][1]["notes"] == ["a", "b: c"]
+
+
+def test_a_head_read_before_means_the_same_before_another_value_and_a_colon_needs_a_space() -> None:
+    text = "l:\n- k: v\n- k:v\n- k:\n  - 1\nk: [a]\nk2:  x  \n"
+    data, lines = parse_common(text, 1)
+    assert _exact(data) == _exact({"l": [{"k": "v"}, "k:v", {"k": [1]}], "k": ["a"], "k2": "x"})
+    assert list(lines.items()) == [("l", 2), ("l[0]", 3), ("l[0].k", 3), ("l[1]", 4), ("l[2]", 5), ("l[2].k", 5),
+                                   ("l[2].k[0]", 6), ("k", 7), ("k[0]", 7), ("k2", 8)]
+    assert _common(text) == _events(text)
+    for other in ["a:b\n", "True: 1\n", "- True: 1\n", "k" * 101 + ": 1\n", "-k: 1\n"]:  # no entry of the common shape
+        assert parse_common(other, 1) is None
+
+
+def test_outlines_that_differ_only_in_their_line_maps_share_one_shape_compiled_once() -> None:
+    strict_yaml._forget_lines()
+    texts = ["tags: [a]\nh:\n- d: 1\n", "tags: [a, b]\nh:\n  - d: 2\n", "tags: [a, b, c]\nh:\n    -   d: 3\n"]
+    for _ in range(strict_yaml._COMPILE_AFTER):
+        parse_common(texts[0], 1)
+    answers = [_common(text) for text in texts]
+    assert (len(strict_yaml._PLANS), len(strict_yaml._SHAPES)) == (3, 1)
+    shape = next(iter(strict_yaml._SHAPES.values()))
+    assert shape.uses == strict_yaml._COMPILE_AFTER + 3 and shape.build.__code__.co_filename == "<string>"
+    assert answers == [_events(text) for text in texts]
+    assert answers[2] == ("ok", _exact({"tags": ["a", "b", "c"], "h": [{"d": 3}]}),
+                          [("tags", 2), ("tags[0]", 2), ("tags[1]", 2), ("tags[2]", 2), ("h", 3), ("h[0]", 4), ("h[0].d", 4)])
+    strict_yaml._forget_lines()
