@@ -138,9 +138,12 @@ _FAST_RULES = (
     "blockquote", "code", "fence", "heading", "hr", "lheading", "list", "paragraph", "reference",
     "autolink", "backticks", "emphasis", "entity", "escape", "image", "link", "newline", "table",
 )
-_URL_ATTRIBUTE = re.compile(r' (?:href|src)="([^"]*)"')
 _HEADING_LEVEL = re.compile(r"<h([1-6])>")
 _IMAGE = re.compile(r'<img src="([^"]*)" alt="([^"]*)"(?: title="[^"]*")? />')
+# what markdown-it-pyrs leaves out of an image's alt text, where markdown-it-py keeps it: entities, backslash
+# escapes, autolinks and hard line breaks; a body with images and any of their marks goes to the reference
+_ALT_TEXT_PYRS_DROPS = re.compile(r"[&\\<]|  [\r\n]")
+_LINK_MEMO = 1 << 12  # distinct URLs checked per process: a project's notes link the same few pages again and again
 
 
 def _make_fast_parser() -> Any:
@@ -160,37 +163,61 @@ def render_fast(text: str) -> str | None:
 
     markdown-it-pyrs has no link validator to plug in; a link or image our allowlist refuses must stay
     Markdown text, which only the reference parser does, so such a body is handed back to it, as is
-    one with a non-ASCII URL (the two normalise those differently).
+    one with a non-ASCII URL (the two normalise those differently) or an image whose alt text pyrs shortens.
+
+    The HTML is searched with str methods where they can do it: the notes are mostly not ASCII, and over such
+    text a regular expression is several times slower than ``str.split`` or ``in`` (10k corpus: our share of a
+    body 75k -> 43k instructions, besides the Rust's 275k).
     """
     try:
         html = _FAST.render(text)
     except Exception:  # a panic in the extension must not lose the notes: the reference renders them
         return None
-    urls = _URL_ATTRIBUTE.findall(html)
-    if any("%" in url for url in urls) or not all(_validate_link(_unescape(url)) for url in urls):
-        return None  # percent-escapes: markdown-it-py writes a non-ASCII host in punycode, pyrs escapes it
-    images = html.count("<img ")
+    links, images = _attribute_values(html, "href"), _attribute_values(html, "src")  # every image has a src
+    if not all(map(_same_link_both_ways, links + images)):
+        return None
     if images:
+        if _ALT_TEXT_PYRS_DROPS.search(text):
+            return None
+        count = html.count("<img ")
         html, replaced = _IMAGE.subn(_image_html, html)
-        if replaced != images:  # an image in a shape this pattern does not know
+        if replaced != count:  # an image in a shape this pattern does not know
             return None
     return _shift_heading_tags(html).replace(' style="text-align:', ' class="align-')
 
 
-def _shift_heading_tags(html: str) -> str:
-    """``_shift_headings`` on the HTML: ``<hN>`` and ``</hN>`` only ever appear as the generated tags.
+def _attribute_values(html: str, name: str) -> list[str]:
+    """The values of every ``name="…"`` attribute in generated HTML (a value holds no quote unescaped)."""
+    marker = f' {name}="'
+    return [value.partition('"')[0] for value in html.split(marker)[1:]] if marker in html else []
 
-    Level by level, moving away from the levels already done, so that no tag is shifted twice.
-    """
-    present = sorted(set(map(int, _HEADING_LEVEL.findall(html))))  # one pass: notes are mostly not ASCII, slow to search
-    if not present or present[0] == NOTES_TOP_LEVEL:
-        return html
-    shift = NOTES_TOP_LEVEL - present[0]
-    for level in reversed(present) if shift > 0 else present:
-        new = min(level + shift, 6)
-        if new != level:
-            html = html.replace(f"<h{level}>", f"<h{new}>").replace(f"</h{level}>", f"</h{new}>")
+
+@lru_cache(maxsize=_LINK_MEMO)
+def _same_link_both_ways(url: str) -> bool:
+    """True when markdown-it-py would write this href or src (as escaped by pyrs) the same: a link the allowlist
+    accepts, without percent-escapes (markdown-it-py writes a non-ASCII host in punycode, pyrs escapes it)."""
+    return "%" not in url and _validate_link(_unescape(url))
+
+
+def _shift_heading_tags(html: str) -> str:
+    """``_shift_headings`` on the HTML. ``>`` is escaped everywhere but in the generated tags, so ``hN>`` only
+    ever ends the tags ``<hN>`` and ``</hN>``: one replace shifts both."""
+    levels = set(_HEADING_LEVEL.findall(html))
+    for level, old, new in _HEADING_SHIFTS[min(levels)] if levels else ():
+        if level in levels:
+            html = html.replace(old, new)
     return html
+
+
+def _heading_shifts(top: int) -> tuple[tuple[str, str, str], ...]:
+    """What ``_shift_heading_tags`` replaces in notes whose highest heading is ``h<top>``: (level, ``hN>``, ``hM>``)
+    for each level that moves, moving away from the levels already done, so that no tag is shifted twice."""
+    shift = NOTES_TOP_LEVEL - top
+    order = range(6, top - 1, -1) if shift > 0 else range(top, 7)
+    return tuple((str(level), f"h{level}>", f"h{min(level + shift, 6)}>") for level in order if min(level + shift, 6) != level)
+
+
+_HEADING_SHIFTS = {str(top): _heading_shifts(top) for top in range(1, 7)}  # by the digit of the highest level
 
 
 def _unescape(value: str) -> str:
