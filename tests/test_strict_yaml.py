@@ -251,3 +251,12 @@ def test_outlines_that_differ_only_in_their_line_maps_share_one_shape_compiled_o
     assert answers[2] == ("ok", _exact({"tags": ["a", "b", "c"], "h": [{"d": 3}]}),
                           [("tags", 2), ("tags[0]", 2), ("tags[1]", 2), ("tags[2]", 2), ("h", 3), ("h[0]", 4), ("h[0].d", 4)])
     strict_yaml._forget_lines()
+
+
+def test_unusual_characters_are_exactly_those_libyaml_does_not_read_as_printable_text() -> None:
+    def printable(code: int) -> bool:  # libyaml's printable set, line breaks other than \n excluded
+        return (code == 0x0A or 0x20 <= code <= 0x7E or 0xA0 <= code <= 0x2027 or 0x202A <= code <= 0xD7FF
+                or 0xE000 <= code <= 0xFEFE or 0xFF00 <= code <= 0xFFFD or code >= 0x10000)
+
+    unusual = strict_yaml._UNUSUAL.search
+    assert [code for code in range(0x110000) if bool(unusual(chr(code))) == printable(code)] == []
