@@ -1,15 +1,17 @@
 """The content of the built-in lead page (templates/lead.html, block ``content``) written in Python: the same text.
 
 A 10k-lead site is 10k lead pages, and this block was ~70 % of a build's template work: ~170 us a page as a
-Jinja block (a few hundred lookups, calls and prints, each paying for Jinja's generality), ~50 us here. The
+Jinja block (a few hundred lookups, calls and prints, each paying for Jinja's generality), ~35 us here. The
 block reads the values the template reads, from the page's context, and calls the same filters, labels,
-links and Markdown. It replaces the template's block only where lead.html and the macros.html it imports are
-the built-in ones (``install``); a pipeline's own lead.html or macros.html renders as written.
+links and Markdown; what many leads share (a day, an amount, an owner's link, the checklist ...) it writes once
+per build and looks up after that (``Shown``: the whole page ~80 -> ~60 us of cpu at 10k leads). It replaces the
+template's block only where lead.html and the macros.html it imports are the built-in ones (``install``); a
+pipeline's own lead.html or macros.html renders as written.
 
 Kept equal to the template by tests/test_lead_page.py, which renders the pages of several pipelines both ways
 and compares the bytes: change lead.html (or the macros it calls), and the test shows what to change here.
 
-``Macros``, the macros.html macros the page calls, serve the company page's block too (company_page.py).
+``Macros`` and ``Shown`` serve the company page's block and the table's rows too (company_page.py, lead_rows.py).
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ from functools import lru_cache
 from typing import Any, Callable, Iterator
 
 import jinja2
+from jinja2.nodes import EvalContext
 
 from funnel_site.engine import escaped_str, escaped_text
 from funnel_site.figures import LeadFigures
-from funnel_site.model import Config, Lead
+from funnel_site.model import Config, Lead, Member, Stage
+from funnel_site.shared_texts import SharedTexts
 from funnel_site.theme import builtin_templates, in_theme
 
 DASH = "–"
@@ -33,6 +37,7 @@ CRITERIA = {"budget": "Budget", "authority": "Authority", "need": "Need", "timel
 STATUS_LABELS = {"potential": "Idea", "active": "Active", "won": "Won", "lost": "Lost", "cancelled": "Cancelled"}
 MARKS = {True: ("met", "✓", "met"), False: ("unmet", "✗", "not met")}
 UNKNOWN = ("unknown", "?", "not assessed")
+SHARED_SIZE = 1 << 16  # texts kept per kind of value (``Shared``): bounds memory where every lead has an amount of its own
 
 
 def install(env: jinja2.Environment) -> None:
@@ -55,20 +60,30 @@ def builtin_parts(env: jinja2.Environment, *names: str) -> bool:
 
 def content(context: jinja2.runtime.Context) -> Iterator[str]:
     """The block, as Jinja calls a block: a generator of the text."""
-    yield text(context)
+    yield text(*page_of(context))
 
 
-# The text of the built-in base.html around a page's title and content, by its template, root (its depth) and
-# section: the same for every page of that template at that depth in a build (``framed``); () where it cannot be used.
-Frames = dict[tuple[str, str, str], tuple[str, ...]]
+# What a page written in Python reads: the values of its context (its own and the globals), the environment, and
+# whether it autoescapes (its ``ngettext`` gives Markup then).
+Page = tuple[Mapping[str, Any], jinja2.Environment, bool]
+
+
+def page_of(context: jinja2.runtime.Context) -> Page:
+    """The ``Page`` of a block's context."""
+    return context.get_all(), context.environment, context.eval_ctx.autoescape
+
+
+# The built-in base.html around a page's title and content, by its template, root (its depth) and section: the same
+# for every page of that template at that depth in a build (``framed``), as UTF-8; () where it cannot be used.
+Frames = dict[tuple[str, str, str], tuple[bytes, ...]]
 _TITLE, _CONTENT = "\ue002", "\ue003"  # private-use characters marking where the blocks go in a frame
 
 
-def framed(template: jinja2.Template, values: dict[str, Any], frames: Frames, title: str,
-           text: Callable[[jinja2.runtime.Context], str]) -> str | None:
-    """The whole page of a template whose title block is ``title · config.title`` and whose content is ``text``, the
+def framed(template: jinja2.Template, values: dict[str, Any], frames: Frames, title: str, text: Callable[..., str]) -> bytes | None:
+    """The whole page, as UTF-8, of a template whose title block is ``title · config.title`` and whose content is ``text``, the
     built-in base.html's text around them made once per depth and section: ~20-30 us a page less than the
-    template's frame (a context, the blocks' generators, the header's and footer's calls). None where base.html is
+    template's frame (a context, the blocks' generators, the header's and footer's calls); ``text`` is given the ``Page``
+    without a context either (Jinja's costs a page ~3 us: the globals copied, a set of their names). None where base.html is
     a pipeline's own, or a frame's text holds the markers (a config title holding them, say).
 
     The built-in base.html shows build-wide values, the page's depth and its section only (``path`` is otherwise
@@ -81,12 +96,15 @@ def framed(template: jinja2.Template, values: dict[str, Any], frames: Frames, ti
     if not parts:
         return None
     page_title = f"{escaped_text(title)} · {escaped_text(values['config'].title)}"  # the title block of lead.html and company.html
-    return f"{parts[0]}{page_title}{parts[1]}{text(template.new_context(values))}{parts[2]}"
+    environment = template.environment
+    page = text({**template.globals, **values}, environment, EvalContext(environment, template.name).autoescape)  # as new_context's
+    return b"".join((parts[0], page_title.encode(), parts[1], page.encode(), parts[2]))  # the frame encoded once, not per page
 
 
-def text(context: jinja2.runtime.Context) -> str:
-    """The content of one lead page (``content`` without the generator)."""
-    return _Page(context).text()
+def text(values: Mapping[str, Any], environment: jinja2.Environment, autoescape: bool) -> str:
+    """The content of one lead page (``content`` without the generator): the values of its context, its environment, whether
+    it autoescapes (``page_of``)."""
+    return _Page(values, environment, autoescape).text()
 
 
 def _marker(text: str) -> Callable[[jinja2.runtime.Context], Iterator[str]]:
@@ -96,7 +114,7 @@ def _marker(text: str) -> Callable[[jinja2.runtime.Context], Iterator[str]]:
     return block
 
 
-def _frame(template: jinja2.Template, values: dict[str, Any]) -> tuple[str, ...]:
+def _frame(template: jinja2.Template, values: dict[str, Any]) -> tuple[bytes, ...]:
     """The template's page with markers for its title and content, split at them; () where that is not the page."""
     if not builtin_parts(template.environment, "base.html"):
         return ()
@@ -107,7 +125,7 @@ def _frame(template: jinja2.Template, values: dict[str, Any]) -> tuple[str, ...]
     if text.count(_TITLE) != 1 or text.count(_CONTENT) != 1 or text.index(_TITLE) > text.index(_CONTENT):
         return ()
     before, rest = text.split(_TITLE)
-    return (before, *rest.split(_CONTENT))
+    return tuple(part.encode() for part in (before, *rest.split(_CONTENT)))
 
 
 class _Labels(dict[str, str]):
@@ -128,6 +146,17 @@ def _labels(label: Callable[[str], str]) -> dict[str, str]:
     return _Labels(label)
 
 
+class Shared(SharedTexts):
+    """``SharedTexts`` that start afresh after ``SHARED_SIZE`` values."""
+
+    __slots__ = ()
+
+    def __missing__(self, value: Any) -> str:
+        if len(self) >= SHARED_SIZE:
+            self.clear()
+        return SharedTexts.__missing__(self, value)  # not super(): a miss is a tenth cheaper
+
+
 def badges(lf: LeadFigures, labels: Mapping[str, str]) -> str:
     """macros.html's ``badges``: the lead's warning and qualification badges."""
     text = ""
@@ -140,63 +169,103 @@ def badges(lf: LeadFigures, labels: Mapping[str, str]) -> str:
     return text
 
 
+def checklist(criteria: tuple[str, ...], qualified: bool, met: tuple[bool | None, ...], labels: Mapping[str, str]) -> str:
+    """The page's qualification panel, up to its contacts: whether each of ``criteria`` is ``met`` (None: not assessed)."""
+    out = ['<section class="panel" aria-labelledby="qualification-heading">\n<h2 id="qualification-heading">', labels["Qualification"], "</h2>\n"]
+    if qualified:
+        out += ('<p class="qualified">', labels["Qualified prospect: every criterion is met."], "</p>")
+    out.append('<ul class="checklist">\n')
+    for name, state in zip(criteria, met):
+        css, mark, said = MARKS[state] if state is True or state is False else UNKNOWN
+        criterion = labels[CRITERIA[name]] if name in CRITERIA else escaped_text(name)
+        out += ('<li class="', css, '">\n<span class="mark" aria-hidden="true">', mark, "</span>\n", criterion,
+                '\n<span class="visually-hidden">: ', labels[said], "</span>\n</li>\n")
+    out.append("</ul>\n\n")
+    return "".join(out)
+
+
+class Shown:
+    """What the pages written in Python print of the values many leads share, each text written once per build and
+    page depth (``shown``) and then looked up by value, in C: days, amounts, percentages, and macros.html's
+    ``status_label`` ... ``stage_name``. A page calling the filters and macros for them made a few Python calls each.
+    Each kind keeps ``SHARED_SIZE`` texts at most."""
+
+    def __init__(
+        self, label: Callable[[str], str], ngettext: Callable[..., str], environment: jinja2.Environment, autoescape: bool,
+        link: Callable[[str], str], member: Callable[[str], Member | None], stage: Callable[[str | None], Stage | None],
+        owner_url: Callable[[str], str], company_url: Callable[[str], str], currency: str,
+    ) -> None:
+        self.labels = labels = _labels(label)
+        date_filter, money, percent = (environment.filters[name] for name in ("date", "money", "percent"))
+        self.days = Shared(lambda day: escaped_str(date_filter(day)))
+        self.amounts = Shared(lambda value: escaped_str(money(value, currency)))
+        self.whole_amounts = Shared(lambda value: escaped_str(money(value, currency, False)))
+        self.percents = Shared(lambda value: escaped_str(percent(value)))
+        eval_ctx = EvalContext(environment)  # all that ngettext reads of it: whether to autoescape
+        eval_ctx.autoescape = autoescape
+        # (singular, plural, count): the build's ngettext, which gives Markup where autoescaping is on (as on every HTML page)
+        self.counts = Shared(lambda message: ngettext(eval_ctx, *message))
+
+        def status_label(status: str) -> str:
+            return labels[STATUS_LABELS[status]] if status in STATUS_LABELS else escaped_text(status)
+
+        def stage_name(stage_id: str | None) -> str:
+            found = stage(stage_id)
+            if found:
+                return escaped_text(found.name)
+            return escaped_text(stage_id) if stage_id else DASH
+
+        def owner_name(owner_id: str) -> str:
+            found = member(owner_id)
+            return escaped_text(found.name if found else owner_id)
+
+        def owner_link(owner_id: str) -> str:
+            found = member(owner_id)
+            if not found:
+                return escaped_text(owner_id)
+            return f'<a href="{escaped_text(link(owner_url(found.id)))}">{escaped_text(found.name)}</a>'
+
+        def company_link(name: str | None) -> str:
+            return f'<a href="{escaped_text(link(company_url(name)))}">{escaped_text(name)}</a>' if name else DASH
+
+        self.stage_names = Shared(stage_name)
+        self.status_badges = Shared(lambda status: f'<span class="badge status-{escaped_text(status)}">{status_label(status)}</span>')
+        self.steps = Shared(lambda step: status_label(step) if step in CLOSED else stage_name(step))  # a history entry's
+        self.owner_names, self.owner_links, self.company_links = Shared(owner_name), Shared(owner_link), Shared(company_link)
+        self.checklists = Shared(lambda key: checklist(*key, labels))  # by criteria, qualified and whether each is met
+
+
+@lru_cache(maxsize=8)
+def _shown(*build: Any) -> Shown:
+    """One ``Shown`` per build and depth: ``build`` is every function and value its texts depend on (a new build's functions
+    are new keys, so its texts are its own). Eight: a build's pages at a few depths; the dev server's earlier builds
+    (each plans anew) are let go after a few rebuilds."""
+    return Shown(*build)
+
+
 class Macros:
-    """The macros of macros.html that the pages written in Python call (status_label ... stage_name), as they print,
-    with the values of one page's context."""
+    """What the pages written in Python share: one page's values, its labels and its ``Shown`` texts."""
 
-    def __init__(self, context: jinja2.runtime.Context) -> None:
-        self.values = values = context.get_all()  # the context's own dict where the page sets no variables: read once, not per name
-        self.context = context
-        self.link: Callable[[str], str] = values["link"]
-        self.member, self.stage = values["member"], values["stage"]
-        self.labels = _labels(values["_"].label)
-        self.count_label, self.eval_ctx = values["ngettext"], context.eval_ctx
-
-    def ngettext(self, singular: str, plural: str, num: int) -> str:
-        """The build's ``ngettext``, which gives Markup where autoescaping is on (as on every HTML page): printed as it is."""
-        return self.count_label(self.eval_ctx, singular, plural, num)
-
-    def status_label(self, status: str) -> str:
-        return self.labels[STATUS_LABELS[status]] if status in STATUS_LABELS else escaped_text(status)
-
-    def status_badge(self, status: str) -> str:
-        return f'<span class="badge status-{escaped_text(status)}">{self.status_label(status)}</span>'
-
-    def owner_link(self, owner_id: str) -> str:
-        member = self.member(owner_id)
-        if not member:
-            return escaped_text(owner_id)
-        return f'<a href="{escaped_text(self.link(self.values["owner_url"](member.id)))}">{escaped_text(member.name)}</a>'
-
-    def company_link(self, name: str) -> str:
-        if not name:
-            return DASH
-        return f'<a href="{escaped_text(self.link(self.values["company_url"](name)))}">{escaped_text(name)}</a>'
-
-    def stage_name(self, stage_id: str | None) -> str:
-        stage = self.stage(stage_id)
-        if stage:
-            return escaped_text(stage.name)
-        return escaped_text(stage_id) if stage_id else DASH
+    def __init__(self, values: Mapping[str, Any], environment: jinja2.Environment, autoescape: bool) -> None:
+        self.values, self.filters = values, environment.filters
+        self.shown = shown = _shown(values["_"].label, values["ngettext"], environment, autoescape, values["link"],
+                                    values["member"], values["stage"], values["owner_url"], values["company_url"], values["config"].currency)
+        self.labels = shown.labels
 
 
 class _Page(Macros):
     """One lead page's content: the values the template reads, and its parts in the template's order."""
 
-    def __init__(self, context: jinja2.runtime.Context) -> None:
-        super().__init__(context)
-        values = self.values
+    def __init__(self, values: Mapping[str, Any], environment: jinja2.Environment, autoescape: bool) -> None:
+        super().__init__(values, environment, autoescape)
         self.lead: Lead = values["lead"]
         self.lf: LeadFigures = values["lf"]
         self.config: Config = values["config"]
-        self.contact_url = values["contact_url"]
-        filters = context.environment.filters
-        self.money, self.date, self.percent = filters["money"], filters["date"], filters["percent"]
         self.out: list[str] = []
 
     def text(self) -> str:
-        context, lead = self.context, self.lead
-        edit = context["edit_url"](lead)
+        values, lead = self.values, self.lead
+        edit = values["edit_url"](lead)
         self.head(edit)
         self.facts()
         self.qualification()
@@ -207,7 +276,7 @@ class _Page(Macros):
         out += ("\n<section class=\"panel notes\" aria-labelledby=\"notes-heading\">\n<h2 id=\"notes-heading\">",
                 labels["Notes"], "</h2>\n")
         if lead.body.strip():
-            out.append(escaped_text(context["notes"](lead.body)))
+            out.append(escaped_text(values["notes"](lead.body)))
         else:
             out += ('<p class="empty">', labels["No notes yet."], "</p>")
         out += ("</section>\n\n<p class=\"file\">", labels["File:"], " <code>", escaped_str(lead.path), "</code>")
@@ -217,54 +286,56 @@ class _Page(Macros):
         return "".join(out)
 
     def head(self, edit: str | None) -> None:
-        lead, labels, out = self.lead, self.labels, self.out
+        lead, labels, shown, out = self.lead, self.labels, self.shown, self.out
         title = escaped_str(lead.title)
-        out += ('<nav class="crumbs" aria-label="', labels["Breadcrumb"], '"><a href="', escaped_str(self.link("leads.html")),
+        out += ('<nav class="crumbs" aria-label="', labels["Breadcrumb"], '"><a href="', escaped_str(self.values["link"]("leads.html")),
                 '">', labels["All leads"], "</a> › <span>", title, '</span></nav>\n<div class="lead-head">\n<div>\n<h1>', title,
                 '</h1>\n<p class="subtitle">\n')
         if lead.company:
-            out += (self.company_link(lead.company), " · ")
-        out += (self.owner_link(lead.owner), '\n</p>\n<p class="badges">', self.status_badge(lead.status))
+            out += (shown.company_links[lead.company], " · ")
+        out += (shown.owner_links[lead.owner], '\n</p>\n<p class="badges">', shown.status_badges[lead.status])
         if lead.stage:
-            out += (' <span class="badge stage">', self.stage_name(lead.stage), "</span>")
-        out += (self.badges(), "</p>\n</div>\n")
+            out += (' <span class="badge stage">', shown.stage_names[lead.stage], "</span>")
+        out += (badges(self.lf, labels), "</p>\n</div>\n")
         if edit:
             out += ('<p class="actions"><a class="button" href="', escaped_text(edit), '">', labels["Edit this file"], "</a></p>")
 
     def facts(self) -> None:
-        lead, lf, labels, out = self.lead, self.lf, self.labels, self.out
-        money, day, currency = self.money, self.date, self.config.currency
+        lead, lf, labels, shown, out = self.lead, self.lf, self.labels, self.shown, self.out
+        days, amounts, counts = shown.days, shown.amounts, shown.counts
         out += ('</div>\n\n<div class="lead-grid">\n<section class="panel" aria-labelledby="facts-heading">\n<h2 id="facts-heading">',
                 labels["Facts"], '</h2>\n<dl class="facts">\n<dt>', labels["Value"], "</dt>\n<dd>")
-        if lead.value is not None and lead.currency != currency:
-            out += (escaped_str(money(lead.value, lead.currency)), ' <span class="meta">(= ', escaped_str(money(lf.value, currency)), ")</span>")
+        if lead.value is not None and lead.currency != self.config.currency:
+            out += (escaped_str(self.filters["money"](lead.value, lead.currency)), ' <span class="meta">(= ',
+                    amounts[lf.value], ")</span>")
         else:
-            out.append(escaped_str(money(lf.value, currency)))
+            out.append(amounts[lf.value])
         out.append("</dd>\n")
-        if lead.status in OPEN:
-            out += ("<dt>", labels["Probability"], "</dt><dd>", escaped_str(self.percent(lf.probability)))
+        status = lead.status
+        if status in OPEN:
+            out += ("<dt>", labels["Probability"], "</dt><dd>", shown.percents[lf.probability])
             if lead.probability is not None:
                 out += (' <span class="meta">', labels["(set on the lead)"], "</span>")
-            out += ("</dd>\n<dt>", labels["Weighted"], "</dt><dd>", escaped_str(money(lf.weighted, currency)), "</dd>\n")
-        if lead.status == "active":
-            out += ("<dt>", labels["Expected close"], "</dt><dd>", escaped_str(day(lead.expected_close)), "</dd>\n")
+            out += ("</dd>\n<dt>", labels["Weighted"], "</dt><dd>", amounts[lf.weighted], "</dd>\n")
+        if status == "active":
+            out += ("<dt>", labels["Expected close"], "</dt><dd>", days[lead.expected_close], "</dd>\n")
         if lead.closed_on:
-            out += ("<dt>", labels["Closed on"], "</dt><dd>", escaped_str(day(lead.closed_on)), "</dd>")
+            out += ("<dt>", labels["Closed on"], "</dt><dd>", days[lead.closed_on], "</dd>")
         if lead.reason:
             out += ("<dt>", labels["Reason"], "</dt><dd>", escaped_str(lead.reason), "</dd>")
-        if lead.status in OPEN:
-            out += ("<dt>", labels["Follow-up"], "</dt><dd>", escaped_str(day(lead.follow_up)))
+        if status in OPEN:
+            out += ("<dt>", labels["Follow-up"], "</dt><dd>", days[lead.follow_up])
             if lf.follow_up_overdue:
                 out += (' <span class="badge warn">', labels["overdue"], "</span>")
             out += ("</dd>\n<dt>", labels["Next step"], "</dt><dd>", escaped_str(lead.next_step or DASH), "</dd>\n")
-        out += ("<dt>", labels["Created"], "</dt><dd>", escaped_str(day(lead.created)))
+        out += ("<dt>", labels["Created"], "</dt><dd>", days[lead.created])
         if lf.age_days is not None:
-            out += (' <span class="meta">', self.ngettext("(%(num)d day ago)", "(%(num)d days ago)", lf.age_days), "</span>")
-        out += ("</dd>\n<dt>", labels["Last contact"], "</dt><dd>", escaped_str(day(lead.last_contact)), "</dd>\n")
+            out += (' <span class="meta">', counts["(%(num)d day ago)", "(%(num)d days ago)", lf.age_days], "</span>")
+        out += ("</dd>\n<dt>", labels["Last contact"], "</dt><dd>", days[lead.last_contact], "</dd>\n")
         if lf.days_since_touch is not None:
-            out += ("<dt>", labels["Last activity"], "</dt><dd>", self.ngettext("%(num)d day ago", "%(num)d days ago", lf.days_since_touch), "</dd>")
-        if lf.stage_since and lead.status == "active":
-            out += ("<dt>", labels["In this stage since"], "</dt><dd>", escaped_str(day(lf.stage_since)), "</dd>")
+            out += ("<dt>", labels["Last activity"], "</dt><dd>", counts["%(num)d day ago", "%(num)d days ago", lf.days_since_touch], "</dd>")
+        if lf.stage_since and status == "active":
+            out += ("<dt>", labels["In this stage since"], "</dt><dd>", days[lf.stage_since], "</dd>")
         out += ("<dt>", labels["Source"], "</dt><dd>", escaped_str(lead.source or DASH), "</dd>\n<dt>", labels["Tags"], "</dt><dd>")
         for tag in lead.tags:
             out += ('<span class="tag">', escaped_str(tag), "</span> ")
@@ -273,32 +344,23 @@ class _Page(Macros):
         out.append("</dd>\n</dl>\n</section>\n\n")
 
     def qualification(self) -> None:
-        lead, labels, out = self.lead, self.labels, self.out
-        out += ('<section class="panel" aria-labelledby="qualification-heading">\n<h2 id="qualification-heading">',
-                labels["Qualification"], "</h2>\n")
-        if self.lf.qualified:
-            out += ('<p class="qualified">', labels["Qualified prospect: every criterion is met."], "</p>")
-        out.append('<ul class="checklist">\n')
-        for name in self.config.qualification:
-            met = lead.qualification.get(name)
-            css, mark, state = MARKS[met] if met is True or met is False else UNKNOWN
-            criterion = labels[CRITERIA[name]] if name in CRITERIA else escaped_text(name)
-            out += ('<li class="', css, '">\n<span class="mark" aria-hidden="true">', mark, "</span>\n", criterion,
-                    '\n<span class="visually-hidden">: ', labels[state], "</span>\n</li>\n")
-        out.append("</ul>\n\n")
+        criteria = self.config.qualification
+        self.out.append(self.shown.checklists[criteria, self.lf.qualified, tuple(map(self.lead.qualification.get, criteria))])
 
     def contacts(self) -> None:
-        out = self.out
+        out, contact_url = self.out, self.values["contact_url"]
         if self.lead.contacts:
             out += ("<h2>", self.labels["Contacts"], "</h2>\n")
-        for contact in self.lead.contacts:
-            out += ('<div class="contact">\n<p class="contact-name">', escaped_text(contact.get("name", DASH)))
+        for contact in self.lead.contacts:  # texts only (lead.py), as their keys (strict_yaml.py)
+            out += ('<div class="contact">\n<p class="contact-name">', escaped_str(contact.get("name", DASH)))
             if contact.get("role"):
-                out += (' <span class="meta">· ', escaped_text(contact.get("role")), "</span>")
+                out += (' <span class="meta">· ', escaped_str(contact["role"]), "</span>")
             out.append("</p>\n<ul>\n")
             for key, value in contact.items():
                 if key not in ("name", "role"):
-                    out += ('<li><span class="meta">', escaped_text(key), ":</span> ", self.contact_value(key, value), "</li>\n")
+                    url = contact_url(key, value)  # macros.html's contact_value
+                    out += ('<li><span class="meta">', escaped_str(key), ":</span> ",
+                            f'<a href="{escaped_str(url)}">{escaped_str(value)}</a>' if url else self.field_value(value), "</li>\n")
             out.append("</ul>\n</div>\n")
         out.append("</section>\n</div>\n\n")
 
@@ -309,14 +371,14 @@ class _Page(Macros):
             return
         out += ('<section class="panel" aria-labelledby="history-heading">\n<h2 id="history-heading">', self.labels["Stage history"],
                 '</h2>\n<ol class="timeline">\n')
-        today = self.context["figures"].today if lead.status == "active" else None
+        today = self.values["figures"].today if lead.status == "active" else None
+        days, steps, counts = self.shown.days, self.shown.steps, self.shown.counts
         for entry, after in zip(lead.history, [*lead.history[1:], None]):
             until: date | None = after.date if after is not None else today
-            step = self.status_label(entry.stage) if entry.stage in CLOSED else self.stage_name(entry.stage)
-            out += ('<li>\n<time datetime="', escaped_str(entry.date.isoformat()), '">', escaped_str(self.date(entry.date)),
-                    '</time>\n<span class="step">', step, "</span>\n")
+            out += ('<li>\n<time datetime="', escaped_str(entry.date.isoformat()), '">', days[entry.date], '</time>\n<span class="step">', steps[entry.stage],
+                    "</span>\n")
             if until:
-                out += ('<span class="meta">', self.ngettext("%(num)d day", "%(num)d days", (until - entry.date).days), "</span>")
+                out += ('<span class="meta">', counts["%(num)d day", "%(num)d days", (until - entry.date).days], "</span>")
             out.append("</li>\n")
         out.append("</ol>\n</section>\n\n")
 
@@ -329,15 +391,12 @@ class _Page(Macros):
                 out += ("<dt>", escaped_text(key), "</dt><dd>", self.field_value(value), "</dd>\n")
             out.append("</dl>\n</section>\n")
 
-    # The page's own macros of macros.html (badges, field_value, contact_value), as they print.
-
-    def badges(self) -> str:
-        return badges(self.lf, self.labels)
+    # The page's own macro of macros.html (field_value), as it prints.
 
     def field_value(self, value: Any) -> str:
         if isinstance(value, str):
-            if self.context["is_web_url"](value):
-                return f'<a href="{escaped_text(self.context["safe_url"](value))}">{escaped_str(value)}</a>'
+            if self.values["is_web_url"](value):
+                return f'<a href="{escaped_text(self.values["safe_url"](value))}">{escaped_str(value)}</a>'
             return escaped_str(value)
         if value is True or value is False:
             return self.labels["yes" if value else "no"]
@@ -348,9 +407,5 @@ class _Page(Macros):
         try:
             items = iter(value)
         except TypeError:
-            return escaped_str(self.date(value)) if hasattr(value, "isoformat") else escaped_text(value)
+            return escaped_str(self.filters["date"](value)) if hasattr(value, "isoformat") else escaped_text(value)
         return ", ".join(map(escaped_text, items))
-
-    def contact_value(self, key: Any, value: Any) -> str:
-        url = self.contact_url(key, value)
-        return f'<a href="{escaped_text(url)}">{escaped_text(value)}</a>' if url else self.field_value(value)

@@ -1,23 +1,26 @@
 """The rows of the built-in all-leads table (templates/rows-leads.html) written in Python: the same text.
 
 Every lead is a row of leads.html, so a 10k-lead site renders 10k rows: ~33 us each from the template (its
-share of the page included), ~16 us here. The rows read the values the template reads, from the context ``rows_of`` gives them
-(fragments.py), and call the same filters, labels and links. They replace the template's code only where
-rows-leads.html and the macros.html it imports are the built-in ones (``install``); a pipeline's own
-renders as written.
+share of the page included), 13-20 us here (its texts written before or not). The rows read the values the template
+reads, from the context ``rows_of`` gives them (fragments.py), and call the same filters, labels and links; the cells
+of values many rows share (a company, status, stage, owner, day, source) are written once per build (``_Cells``).
+They replace the template's code only where rows-leads.html and the macros.html it imports are the built-in ones
+(``install``); a pipeline's own renders as written.
 
 Kept equal to the template by tests/test_lead_rows.py, which renders the rows both ways and compares the bytes.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from functools import lru_cache
+from typing import Iterator
 
 import jinja2
 
 from funnel_site.engine import escaped_str, escaped_text
 from funnel_site.figures import LeadFigures
-from funnel_site.lead_page import DASH, OPEN, STATUS_LABELS, Macros, badges, builtin_parts
+from funnel_site.lead_page import DASH, OPEN, Macros, Shared, Shown, badges, builtin_parts, page_of
+from funnel_site.shared_texts import SharedTexts
 from funnel_site.views import attention, stage_order
 
 TEMPLATE = "rows-leads.html"
@@ -31,62 +34,57 @@ def install(env: jinja2.Environment) -> None:
 
 def rows(context: jinja2.runtime.Context) -> Iterator[str]:
     """The template's output, as Jinja calls a template's code: a generator of the text."""
-    macros = Macros(context)
-    values, labels = macros.values, macros.labels
-    filters = context.environment.filters
-    money, percent, day, json_attr = filters["money"], filters["percent"], filters["date"], filters["json_attr"]
-    link, page_url, company_url, owner_url = values["link"], values["page_url"], values["company_url"], values["owner_url"]
-    member, stage = values["member"], values["stage"]
-    currency, order, today = values["config"].currency, stage_order(values["config"]), values["figures"].today
-    row_end = escaped_text(values["row_end"])
-    status_badges = {status: macros.status_badge(status) for status in STATUS_LABELS}  # made once, as the template does
-    # The other cells' links are written out here, as rows-leads.html writes them: calling the macros (``Macros``) per
-    # cell cost a row ~15 % more.
+    macros = Macros(*page_of(context))
+    values, shown = macros.values, macros.shown
+    json_attr, link, page_url, today = macros.filters["json_attr"], values["link"], values["page_url"], values["figures"].today
+    amounts, percents = shown.whole_amounts, shown.percents
+    cells = _cells(shown)
+    companies, statuses, owners, days, sources = cells.companies, cells.statuses, cells.owners, cells.days, cells.sources
+    order = stage_order(values["config"])
+    stages = SharedTexts(lambda stage_id: f'<td data-sort="{order.get(stage_id, -1)}">{shown.stage_names[stage_id]}</td>\n')
+    row_end = "</td>\n</tr>\n" + escaped_text(values["row_end"])
     out: list[str] = []
     lf: LeadFigures
     for lf in values["rows"]:
         lead = lf.lead
-        when = lead.closed_on or lead.expected_close
+        status, tags, value, weighted = lead.status, lead.tags, lf.value, lf.weighted
         title = escaped_str(lead.title)
-        out += ('<tr data-status="', lead.status, '" data-stage="', escaped_str(lead.stage or ""), '" data-owner="',
-                escaped_str(lead.owner), '" data-source="', escaped_str(lead.source or ""), '" data-tags="',
-                escaped_str(json_attr(lead.tags)), '" data-attention="', attention(lf, today), '">\n<th scope="row" data-sort="', title, '"><a href="',
-                escaped_str(link(page_url(lead))), '">', title, "</a>")
+        out += ('<tr data-status="', status, '" data-stage="', escaped_str(lead.stage or ""), '" data-owner="', escaped_str(lead.owner),
+                '" data-source="', escaped_str(lead.source or ""), '" data-tags="', escaped_str(json_attr(tags)), '" data-attention="',
+                attention(lf, today), '">\n<th scope="row" data-sort="', title, '"><a href="', escaped_str(link(page_url(lead))), '">', title, "</a>")
         if lf.follow_up_overdue or lf.stale or lf.qualified:
-            out.append(badges(lf, labels))
-        company = lead.company
-        out += ('</th>\n<td data-sort="', escaped_str(company or ""), '">')
-        if company:
-            out += ('<a href="', escaped_str(link(company_url(company))), '">', escaped_str(company), "</a>")
+            out.append(badges(lf, macros.labels))
+        # the amounts' sort keys as the template prints them: the number (equal amounts may print differently: 1.0, 1), or -1
+        out += ("</th>\n", companies[lead.company], statuses[status], stages[lead.stage], owners[lead.owner],
+                '<td class="num" data-sort="', str(value) if value is not None else "-1", '">', amounts[value],
+                '</td>\n<td class="num" data-sort="', str(lf.probability), '">', percents[lf.probability])
+        if status == "active":
+            out += ('</td>\n<td class="num" data-sort="', str(weighted) if weighted is not None else "-1", '">', amounts[weighted], "</td>\n")
         else:
-            out.append(DASH)
-        lead_stage = stage(lead.stage)
-        out += ('</td>\n<td data-sort="', lead.status, '">', status_badges[lead.status], '</td>\n<td data-sort="',
-                str(order.get(lead.stage, -1)), '">', escaped_str(lead_stage.name) if lead_stage else escaped_str(lead.stage) if lead.stage else DASH)
-        owner = member(lead.owner)
-        out += ('</td>\n<td data-sort="', escaped_str(owner.name if owner else lead.owner), '">')
-        if owner:
-            out += ('<a href="', escaped_str(link(owner_url(owner.id))), '">', escaped_str(owner.name), "</a>")
-        else:
-            out.append(escaped_str(lead.owner))
-        active = lead.status == "active"
-        out += ('</td>\n<td class="num" data-sort="', _number(lf.value), '">', escaped_str(money(lf.value, currency, False)),
-                '</td>\n<td class="num" data-sort="', escaped_text(lf.probability), '">', escaped_str(percent(lf.probability)),
-                '</td>\n<td class="num" data-sort="', _number(lf.weighted if active else None), '">',
-                escaped_str(money(lf.weighted, currency, False)) if active else DASH,
-                '</td>\n<td data-sort="', when.isoformat() if when else "", '">', escaped_str(day(when)), '</td>\n<td data-sort="')
-        if lead.status in OPEN:
-            out += (lead.follow_up.isoformat() if lead.follow_up else "", '">', escaped_str(day(lead.follow_up)))
-        else:
-            out += ('">', DASH)
-        out += ('</td>\n<td data-sort="', escaped_str(lead.source or ""), '">', escaped_str(lead.source or DASH),
-                '</td>\n<td data-sort="', escaped_str(" ".join(lead.tags)), '">')
-        for tag in lead.tags:
+            out.append(_NOT_ACTIVE)
+        # most leads have a list of tags of their own (10k corpus: 4,993 lists): written each time
+        out += (days[lead.closed_on or lead.expected_close], days[lead.follow_up if status in OPEN else None], sources[lead.source],
+                '<td data-sort="', escaped_str(" ".join(tags)), '">')
+        for tag in tags:
             out += ('<span class="tag">', escaped_str(tag), "</span> ")
-        out += ("</td>\n</tr>\n", row_end)
+        out.append(row_end)
     yield "".join(out)
 
 
-def _number(value: Any) -> str:
-    """A sort key as the template prints it: the number, or -1 for none."""
-    return escaped_text(value if value is not None else -1)
+_NOT_ACTIVE = '</td>\n<td class="num" data-sort="-1">–</td>\n'  # the weighted cell of a lead that is not active
+
+
+class _Cells:
+    """The cells of values that many rows show (a company, status, owner, day, source), each written once per build (``_cells``)."""
+
+    def __init__(self, shown: Shown) -> None:
+        self.companies = Shared(lambda company: f'<td data-sort="{escaped_str(company or "")}">{shown.company_links[company]}</td>\n')
+        self.statuses = Shared(lambda status: f'<td data-sort="{status}">{shown.status_badges[status]}</td>\n')
+        self.owners = Shared(lambda owner_id: f'<td data-sort="{shown.owner_names[owner_id]}">{shown.owner_links[owner_id]}</td>\n')
+        self.days = Shared(lambda day: f'<td data-sort="{day.isoformat() if day else ""}">{shown.days[day]}</td>\n')
+        self.sources = Shared(lambda source: f'<td data-sort="{escaped_str(source or "")}">{escaped_str(source or DASH)}</td>\n')
+
+
+@lru_cache(maxsize=8)
+def _cells(shown: Shown) -> _Cells:
+    return _Cells(shown)

@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 import jinja2
 import pytest
 
-from funnel_site import lead_page
+from funnel_site import lead_page, views
 from funnel_site.build import check, restricted_check
 from funnel_site.render import SitePlan, plan_site
 from conftest import BASE_CONFIG, TODAY, write_project
@@ -257,3 +257,26 @@ def test_the_frame_is_made_once_per_depth_and_only_around_the_built_in_base(tmp_
     plan = plan_site(checked.project, checked.figures, checked.problems, checked.scope)
     page = dict(map(plan.render, range(len(plan.pages))))["leads/a.html"].decode()
     assert '<main id="content" class="ours">' in page and list(plan.frames.values()) == [()]
+
+
+def test_a_plan_on_an_earlier_plans_environment_prints_its_own_links(tmp_path: Path) -> None:
+    """The dev server plans each build on the last one's environment: the texts kept per build (lead_page.Shown) follow
+    the new plan's links. Here the company's page moves: a second company's name gives the same readable slug."""
+    lead = "---\ntitle: A\ncompany: Acme\nowner: anna\nstatus: potential\n---\n"
+    moved = views.company_slugs(["Acme", "ACME"])["Acme"]
+    assert moved != "acme"
+    plan = None
+    for name, leads, slug in (("one", {"leads/a.md": lead}, "acme"), ("two", {"leads/a.md": lead, "leads/b.md": lead.replace("Acme", "ACME")}, moved)):
+        checked = check(write_project(tmp_path / name, leads), date.fromisoformat(TODAY))
+        plan = plan_site(checked.project, checked.figures, checked.problems, env=plan.env if plan else None)
+        page = dict(map(plan.render, range(len(plan.pages))))["leads/a.html"].decode()
+        assert f'<p class="subtitle">\n<a href="../companies/{slug}.html">Acme</a> · ' in page
+
+
+def test_shared_texts_start_afresh_past_their_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lead_page, "SHARED_SIZE", 3)
+    written: list[str] = []
+    texts = lead_page.Shared(lambda value: written.append(value) or f"<{value}>")
+    assert [texts[value] for value in "abcdabd"] == ["<a>", "<b>", "<c>", "<d>", "<a>", "<b>", "<d>"]
+    assert written == list("abcdab")  # full after c: d starts afresh, then a and b are new again; d is kept
+    assert sorted(texts) == ["a", "b", "d"]

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Callable
 
 from conftest import TODAY, lead
+from funnel_site import render
 from funnel_site.build import check
 from funnel_site.notes import render_notes
 from funnel_site.render import SitePlan, plan_site
@@ -45,3 +46,15 @@ def test_a_build_prepares_every_share_of_pages(make_project: Callable[..., Path]
     monkeypatch.setattr(SitePlan, "prepare", lambda plan, indices: prepared.extend(indices) or original(plan, indices))
     assert run_cli("build", str(make_project(LEADS)), "-o", str(tmp_path / "site"), "--today", TODAY, "--no-cache").code == 0
     assert sorted(prepared) == list(range(len(prepared))) and len(prepared) > len(LEADS)
+
+
+def test_a_plan_looks_up_its_lead_template_once(make_project: Callable[..., Path], monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    plan = _plan(make_project(LEADS))
+    looked_up: list[str | None] = []
+    original = render.in_theme
+    monkeypatch.setattr(render, "in_theme", lambda filename, theme: looked_up.append(filename) or original(filename, theme))
+    render_notes.cache_clear()
+    for index in range(len(plan.pages)):
+        plan.prepare([index])
+    assert render_notes.cache_info().currsize == 3
+    assert looked_up == [plan.env.get_template("lead.html").filename]
