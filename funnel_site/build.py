@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Callable, Collection, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, BinaryIO, Collection, Iterable, Iterator, Mapping
 
 from funnel_site import workers
 from funnel_site.cache import collector_paused
@@ -29,7 +29,7 @@ from funnel_site.parallel import workers_for
 from funnel_site.restrict import Scope, find_owner, restrict, restricted_members, scope_of
 
 if TYPE_CHECKING:  # the renderer (Jinja2, Babel, charts) is imported only by what renders: `check` never pays for it
-    from funnel_site.render import PageCache, SitePlan
+    from funnel_site.render import PageCache
     from funnel_site.site_cache import SiteCache
 
 MARKER = ".funnel-site"
@@ -204,28 +204,11 @@ def guard_output(root: Path, out: Path) -> None:
         raise UsageError(f"{out} exists and was not made by funnel-site; refusing to replace it (remove it or choose another -o)")
 
 
-def write_site(
-    files: Mapping[str, bytes] | Callable[[], Mapping[str, Iterable[bytes]]], out: Path,
-    plan: SitePlan | None = None, jobs: int | None = None, progress: Progress = SILENT, reuse: Collection[str] = (),
-    digests: bool = False,
-) -> dict[str, bytes]:
-    """Write into a sibling temporary directory, then swap it in with one rename.
-
-    ``plan``: pages rendered while writing, in ``jobs`` processes; ``files`` may then be a function
-    that computes the other files meanwhile, each in pieces written as they are made. A file whose
-    bytes equal the current site's is hard-linked from it instead of written again: the swap still
-    replaces the site as a whole.
-    ``reuse``: pages of the plan known to be unchanged, hard-linked from the current site unrendered.
-    ``digests``: return the sha256 of every file written or linked from its bytes (the site cache records
-    them; computed from the bytes in hand, the files need not be read back). Pages linked unread are not in it.
-    """
-    with _staged(out, digests) as writer:
-        if plan is None:
-            assert not callable(files), "a function for the other files comes with a plan"
-            workers.put_all(writer, files)
-        else:
-            workers.write_plan(writer, plan, files, jobs, progress, reuse)
-    return writer.digests or {}
+def write_site(files: Mapping[str, bytes], out: Path) -> None:
+    """Write ``files`` into a sibling temporary directory, then swap it in with one rename. A file whose bytes equal
+    the current site's is hard-linked from it instead of written again: the swap still replaces the site as a whole."""
+    with _staged(out, recording=False) as writer:
+        workers.put_all(writer, files)
 
 
 @contextmanager

@@ -171,14 +171,21 @@ def render_fast(text: str) -> str | None:
     markdown-it-pyrs has no link validator to plug in; a link or image our allowlist refuses must stay
     Markdown text, which only the reference parser does, so such a body is handed back to it, as is
     one with a non-ASCII URL (the two normalise those differently) or an image whose alt text pyrs shortens.
+    So is one the two read differently in other ways: a reference definition (``[x]: url``: pyrs takes one with a
+    refused link as a definition, markdown-it-py keeps it as text), U+2028 or U+2029 (markdown-it-py strips them
+    at a line's end) and an empty blockquote (pyrs writes a newline inside it).
 
     The HTML is searched with str methods where they can do it: the notes are mostly not ASCII, and over such
     text a regular expression is several times slower than ``str.split`` or ``in`` (10k corpus: our share of a
     body 75k -> 43k instructions, besides the Rust's 275k).
     """
+    if "]:" in text or "\u2028" in text or "\u2029" in text:
+        return None
     try:
         html = _FAST.render(text)
     except Exception:  # a panic in the extension must not lose the notes: the reference renders them
+        return None
+    if "<blockquote>\n</blockquote>" in html:
         return None
     links, images = _attribute_values(html, "href"), _attribute_values(html, "src")  # every image has a src
     if not all(map(_same_link_both_ways, links + images)):

@@ -72,8 +72,9 @@ def write_plan(
     writer: _Staging, plan: SitePlan, files: Mapping[str, bytes] | Callable[[], Mapping[str, Iterable[bytes]]], jobs: int | None,
     progress: Progress = SILENT, reuse: Collection[str] = (), aside: Aside | None = None,
 ) -> None:
-    """Every page of ``plan`` plus ``files``; pages in worker processes when there are many. ``aside``: the process
-    writing the data files meanwhile, whose death ends the render at once.
+    """Every page of ``plan`` plus ``files``; when there are many pages, this process and forked workers (one process
+    per core, or ``jobs``, in all) render them, taking tasks from both ends. ``aside``: the process writing the data files meanwhile, whose death
+    ends the render at once.
 
     Pages do not depend on each other or on the order they are rendered in, so the site is the
     same for any number of workers. The other files are computed by this process meanwhile.

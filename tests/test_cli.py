@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import TODAY, lead
 
 GOOD = lead(title="Acme", owner="anna", stage="offer", value=1000, expected_close="2026-12-01", next_step="Call")
@@ -161,3 +163,40 @@ def test_command_whose_output_cannot_be_written_fails_as_before(make_project) ->
         result = subprocess.run(_command("check", str(root), "--today", TODAY), stdout=full, stderr=subprocess.PIPE, text=True, env=BUFFERED)
     assert result.returncode == 120
     assert "OSError: [Errno 28] No space left on device" in result.stderr
+
+
+def test_serve_runs_with_the_cyclic_collector_the_command_turns_off(monkeypatch, tmp_path: Path) -> None:
+    """``cli.run`` turns the collector off for the short commands; the dev server runs for hours and needs it."""
+    import argparse
+    import gc
+
+    from funnel_site import cli, serve
+
+    seen: list[bool] = []
+    monkeypatch.setattr(serve, "serve", lambda *args: seen.append(gc.isenabled()) or 0)
+    gc.disable()
+    try:
+        assert cli.run_serve(argparse.Namespace(dir=tmp_path, host="127.0.0.1", port=0, today=None)) == 0
+    finally:
+        gc.enable()
+    assert seen == [True]
+
+
+@pytest.mark.parametrize("closing", [">&-", "2>&-"])
+def test_command_with_stdout_or_stderr_closed_exits_with_its_code(make_project, tmp_path: Path, closing: str) -> None:
+    """Started with a descriptor closed (cron, `>&-`), Python has no such stream: the command still ends with its code."""
+    root = make_project({"leads/acme.md": GOOD})
+    shell = f'exec "$0" "$@" {closing}'
+    result = subprocess.run(["sh", "-c", shell, *_command("build", str(root), "-o", str(tmp_path / "site"), "--today", TODAY)],
+                            capture_output=True, text=True, env=BUFFERED)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "site" / "index.html").is_file()
+
+
+def test_command_under_a_profiler_ends_the_ordinary_way_so_its_results_are_written(make_project, tmp_path: Path) -> None:
+    root = make_project({"leads/acme.md": GOOD})
+    profile = tmp_path / "check.prof"
+    result = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "funnel_site", "check", str(root), "--today", TODAY],
+                            capture_output=True, text=True, env=BUFFERED)
+    assert (result.returncode, result.stdout) == (0, "checked 1 lead: 0 errors, 0 warnings\n")
+    assert profile.stat().st_size > 0

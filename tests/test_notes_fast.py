@@ -98,6 +98,15 @@ HANDED_TO_THE_REFERENCE = [
     "![hard  \nbreak](p.png)\n",
     "![hard\\\nbreak](p.png)\n",
     "![plain](p.png) and elsewhere &amp;\n",  # the test looks at the whole body
+    # what the two read differently besides links and images
+    "[ref]: ftp://x\n",  # a definition with a refused link: text for markdown-it-py, taken by pyrs
+    "[a]: <ftp://x>\n",
+    "> [ref]: ftp://x\n",
+    "[x]\n\n[x]: https://example.com\n",  # an allowed one too: every body with a definition
+    "line \u2028\n",  # stripped at a line's end by markdown-it-py
+    "a\u2029b\n",
+    ">\n",  # an empty blockquote
+    "a\n> \t\n",
 ]
 
 
