@@ -111,7 +111,7 @@ def _owner(reader: FieldReader, data: Mapping[str, Any], config: Config) -> str:
         known = choices(m.id for m in config.team)
         reader.error("owner", f"unknown team member {describe(owner)} (known: {known})")
         return ""
-    return sys.intern(owner)  # one copy for all leads, as load.shared_strings makes for unpickled ones
+    return sys.intern(owner)  # one copy for all leads (unpickled ones share theirs through their chunk's pickle)
 
 
 def _stage(reader: FieldReader, data: Mapping[str, Any], config: Config, status: str) -> str | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
@@ -249,11 +248,9 @@ def read_leads(
             cached = cache.get(keys[path]) if cache is not None and raw is not None else None
             if raw is not None and cached is None:
                 todo.append((len(results), path, raw))
-            elif cached is not None:
-                _shared(cached)
             results.append(cached if raw is not None else (None, problems))
         progress.update("parsing lead files:", 0, len(todo))
-        parsed = parse_all(parse_lead_bytes, [(path, raw) for _, path, raw in todo], config, jobs, cache is not None, _shared)
+        parsed = parse_all(parse_lead_bytes, [(path, raw) for _, path, raw in todo], config, jobs, cache is not None)
         progress.update("parsed lead files:", len(todo), len(todo))
     start = 0
     for entries, blob in parsed:
@@ -266,34 +263,6 @@ def read_leads(
     if cache is not None:
         cache.save()
     return list(filter(None, results))
-
-
-def _shared(entry: tuple[Lead | None, list[Problem]]) -> tuple[Lead | None, list[Problem]]:
-    """``shared_strings`` of an entry as soon as this process has it: the copies it replaces are freed while the next
-    lead's take their place, instead of all at the end as holes between the leads (~2.7 kB a lead, which the
-    forked render workers would inherit)."""
-    shared_strings(entry[0])
-    return entry
-
-
-def shared_strings(lead: Lead | None) -> Lead | None:
-    """``lead`` with one copy per process of the names every lead repeats: its front-matter keys and owner.
-
-    Unpickled leads (the cache's, the parsing workers') each bring their own copies of these strings;
-    the line map's ~40 keys alone are ~40 % of a lead's memory (300 MB at 100k leads). The lead is
-    changed in place, before anything else holds it: a replaced copy would cost three times as long
-    (~20 us a lead against ~6).
-    """
-    if lead is None:
-        return None
-    intern, put = sys.intern, object.__setattr__
-    put(lead, "lines", dict(zip(map(intern, lead.lines), lead.lines.values())))
-    if lead.contacts:
-        put(lead, "contacts", tuple(dict(zip(map(intern, contact), contact.values())) for contact in lead.contacts))
-    if lead.qualification:
-        put(lead, "qualification", dict(zip(map(intern, lead.qualification), lead.qualification.values())))
-    put(lead, "owner", intern(lead.owner))
-    return lead
 
 
 def read_lead(root: Path, path: str, config: Config) -> tuple[Lead | None, list[Problem]]:

@@ -66,12 +66,11 @@ def workers_for(files: int, jobs: int | None) -> int:
     return max(1, min(len(os.sched_getaffinity(0)), (files + CHUNK - 1) // CHUNK))
 
 
-def parse_all(parse: Parse, items: Sequence[tuple[str, bytes]], config: Config, jobs: int | None,
-              pickled: bool, keep: Callable[[Entry], Entry]) -> list[Parsed]:
+def parse_all(parse: Parse, items: Sequence[tuple[str, bytes]], config: Config, jobs: int | None, pickled: bool) -> list[Parsed]:
     """``parse(path, raw, config)`` for every item, in order, in chunks of consecutive items; each chunk with
-    one pickle of its entries when ``pickled`` (the cache wants it; workers send it anyway). Each entry a
-    worker parsed passes through ``keep`` as soon as this process has unpickled it (those parsed here share
-    their strings already)."""
+    one pickle of its entries when ``pickled`` (the cache wants it; workers send it anyway). A chunk's pickle writes
+    each name its leads repeat (keys, key paths, owners) once, so the leads unpickled from it share one copy of each,
+    as those parsed here do: no lead needs its names made shared again."""
     workers = workers_for(len(items), jobs)
     if workers <= 1:
         return [_parsed(parse, items[start:start + CHUNK], config, pickled) for start in range(0, len(items), CHUNK)]
@@ -87,7 +86,7 @@ def parse_all(parse: Parse, items: Sequence[tuple[str, bytes]], config: Config, 
 
     def take(arrived: Iterator[tuple[int, bytes]]) -> None:
         for chunk, blob in arrived:
-            parsed[chunk] = ([keep(entry) for entry in pickle.loads(blob)], blob if pickled else None)
+            parsed[chunk] = (pickle.loads(blob), blob if pickled else None)
 
     chunks = (len(items) + CHUNK - 1) // CHUNK
     with Team(workers - 1, chunks, sent, "parsing lead files") as team:

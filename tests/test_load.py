@@ -535,8 +535,8 @@ def test_symlinks_out_of_the_pipeline_are_refused(make_project, tmp_path: Path) 
 
 @pytest.mark.parametrize("comment", ["", "# a comment takes the event loop\n"])
 def test_a_parsed_lead_shares_its_names_with_every_other_lead_of_the_process(comment: str) -> None:
-    """What load.shared_strings does for unpickled leads, the parser does as it goes: one copy per process of
-    each key, key path and owner (a new string per lead would add up to hundreds of MB at 100k leads)."""
+    """The parser gives every lead one copy per process of each key, key path and owner (a new string per lead would
+    add up to hundreds of MB at 100k leads); unpickled leads share them through their chunk's pickle (test_memory.py)."""
     front_matter = ACTIVE + comment + "contact:\n  name: Ann\nqualification:\n  budget: true\nhistory:\n  - date: 2026-01-02\n    stage: offer\n"
     first, second = (parse(front_matter.replace("Acme", title))[0] for title in ("Acme", "Beta"))
     assert first is not None and second is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import subprocess
 import sys
 import time
@@ -38,11 +39,14 @@ def test_a_workers_chunks_are_taken_in_while_this_process_parses(monkeypatch: py
             events.append(f"parse {path}")
         return None, []
 
-    def keep(entry: Entry) -> Entry:
-        events.append("received")
-        return entry
+    loads = pickle.loads
 
-    parsed = parallel.parse_all(parse, [(name, b"") for name in "abcd"], None, 2, True, keep)  # type: ignore[arg-type]
+    def received(blob: bytes) -> object:  # a worker's chunk taken in
+        events.append("received")
+        return loads(blob)
+
+    monkeypatch.setattr(parallel.pickle, "loads", received)
+    parsed = parallel.parse_all(parse, [(name, b"") for name in "abcd"], None, 2, True)  # type: ignore[arg-type]
     assert events == ["parse d", "received", "parse c", "received"]
     assert parsed == [([(None, [])], dump_entries([(None, [])]))] * 4  # in the files' order, each with its pickle
 
@@ -57,7 +61,7 @@ def parse(path, raw, config):
     time.sleep(0.05)
     return None, [("x" * 100_000, path)]  # big enough to fill the queue's pipe when nobody reads it
 
-parallel.parse_all(parse, [(str(n), b"") for n in range(4000)], None, 3, True, lambda entry: entry)
+parallel.parse_all(parse, [(str(n), b"") for n in range(4000)], None, 3, True)
 """
 
 

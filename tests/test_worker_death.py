@@ -146,7 +146,7 @@ def test_an_error_in_a_worker_comes_back_as_itself_with_its_traceback(monkeypatc
         return None, []
 
     with pytest.raises(ValueError, match="^cannot parse ") as caught:
-        parallel.parse_all(parse, [(str(n), b"") for n in range(10)], None, 2, False, lambda entry: entry)  # type: ignore[arg-type]
+        parallel.parse_all(parse, [(str(n), b"") for n in range(10)], None, 2, False)  # type: ignore[arg-type]
     assert isinstance(caught.value.__cause__, parallel.RemoteTraceback)
     assert 'in parse\n    raise ValueError(f"cannot parse {path}")' in str(caught.value.__cause__)
 
