@@ -73,8 +73,8 @@ def write_plan(
     progress: Progress = SILENT, reuse: Collection[str] = (), aside: Aside | None = None,
 ) -> None:
     """Every page of ``plan`` plus ``files``; when there are many pages, this process and forked workers (one process
-    per core, or ``jobs``, in all) render them, taking tasks from both ends. ``aside``: the process writing the data files meanwhile, whose death
-    ends the render at once.
+    per core, or ``jobs``, in all) render them, taking tasks from both ends. ``aside``: the process writing the data
+    files meanwhile, whose death ends the render at once.
 
     Pages do not depend on each other or on the order they are rendered in, so the site is the
     same for any number of workers. The other files are computed by this process meanwhile.
@@ -102,7 +102,7 @@ def write_plan(
             pass
     problems: dict[int, Problem] = {}
 
-    def work(task: int) -> tuple[Problem | None, Recorded]:
+    def work(task: int) -> tuple[Problem | None, Recorded]:  # in a worker
         return _write_task(writer, plan, tasks[task])
 
     def take(results: Iterable[tuple[int, tuple[Problem | None, Recorded]]]) -> None:
@@ -117,8 +117,10 @@ def write_plan(
     companions = [(aside.process, ASIDE)] if aside is not None and aside.process is not None else []
     with Team(workers - 1, len(tasks), work, "rendering pages", companions) as team:
         _write_files(writer, files)
-        for task in team.claimed():  # this process renders too, from the end: one process less to fork, which would
-            take([(task, work(task))])  # copy every page of this one's memory it touches (~28k pages at 10k leads)
+        # This process renders too, from the end: one process fewer to fork (a forked one copies every page of this
+        # process's memory it touches). What it writes is recorded into the writer as it is written.
+        for task in team.claimed():
+            take([(task, (_written(writer, plan, tasks[task]), ({}, {})))])
             take(team.results(block=False))
         take(team.results(block=True))
     if problems:
@@ -200,13 +202,19 @@ def _write_pages(writer: _Staging, plan: SitePlan, task: Sequence[int]) -> None:
         writer.put(*plan.render(index))
 
 
-def _write_task(writer: _Staging, plan: SitePlan, task: Sequence[int]) -> tuple[Problem | None, Recorded]:
-    """In a worker: render and write a range of pages; a template error comes back as a problem. With what the
-    writer recorded of the pages written, when it records (each task sends back only its own)."""
+def _written(writer: _Staging, plan: SitePlan, task: Sequence[int]) -> Problem | None:
+    """Render and write a range of pages; a template error comes back as a problem."""
     import jinja2
 
     try:
         _write_pages(writer, plan, task)
     except jinja2.TemplateError as error:
-        return page_template_problem(error, plan.context["project"].root), writer.recorded()
-    return None, writer.recorded()
+        return page_template_problem(error, plan.context["project"].root)
+    return None
+
+
+def _write_task(writer: _Staging, plan: SitePlan, task: Sequence[int]) -> tuple[Problem | None, Recorded]:
+    """In a worker: ``_written``, with what the writer recorded of those pages, when it records (each task sends back
+    only its own; the build's process records into the writer directly)."""
+    return _written(writer, plan, task), writer.recorded()
+
