@@ -294,3 +294,16 @@ def test_a_build_records_the_stamps_of_what_it_left_without_scanning_it(builds: 
     assert scans == [builds.site]  # when the cache was opened, to check what the last build left
     assert recorded() == original(builds.site)
     assert {"owners", "companies", "leads/sub", "assets"} <= {path for path, stamp in recorded().items() if stamp == (0, 0, 0, 0)}
+
+
+def test_what_each_task_records_comes_back_once_however_many_pages_came_before(builds: Builds, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The build's process renders too: its pages go into the record as they are written, not taken out and put back
+    after each task (which copied the whole record again every time: quadratic in the pages, 4 s of cpu at 100k)."""
+    from funnel_site import workers
+
+    monkeypatch.setattr(workers, "PAGES_PER_TASK", 2)
+    sizes: list[int] = []
+    absorb = build_module._Staging.absorb
+    monkeypatch.setattr(build_module._Staging, "absorb", lambda writer, recorded: sizes.append(len(recorded[0])) or absorb(writer, recorded))
+    files = builds("--jobs", "2").files
+    assert sizes and sum(sizes) <= len(files)  # each file's digest at most once (a worker's first task: its marker too)
