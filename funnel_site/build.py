@@ -105,7 +105,7 @@ def build(
     if site is not None and (done := site.unchanged()) is not None:
         _remove_leftovers(out)  # what a killed build left behind, as any build does
         return Built(done.problems, done.leads, sources.config)
-    project, config = parse_sources(sources, cache_dir, jobs, progress), sources.config
+    project, config = parse_sources(sources, cache_dir, jobs, progress, _import_renderer), sources.config
     del sources  # the lead files' bytes: 140 MB at 100k leads, not needed while rendering
     if owner is not None:
         find_owner(project, owner)  # an unknown owner is a usage error even when some lead is invalid
@@ -121,6 +121,12 @@ def build(
         with collector_paused():
             site.save(checked.problems, len(checked.project.leads), written)
     return Built(checked.problems, len(checked.project.leads), config)
+
+
+def _import_renderer() -> None:
+    """The renderer's modules (Jinja2, Babel, the page modules), imported while the parse workers parse: after the
+    parse, the other core would wait for them (10k leads: ~50-100 ms). Not at start-up: `check` never needs them."""
+    import funnel_site.render  # noqa: F401
 
 
 def _site_cache(cache_dir: Path | None, out: Path, sources: Sources, today: date, owner: str | None, split: bool) -> SiteCache | None:

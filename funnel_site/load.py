@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Callable
 
 from funnel_site.cache import LeadCache, collector_paused, entry_key
 from funnel_site.config import CONFIG_FILE, parse_config
@@ -105,11 +106,15 @@ def _announce(root: Path, paths: list[str]) -> None:
             os.close(descriptor)
 
 
-def parse_sources(sources: Sources, cache_dir: Path | None = None, jobs: int | None = None, progress: Progress = SILENT) -> Project:
-    """Parse and validate what ``read_sources`` read (``cache_dir``, ``jobs``: as ``load_project``)."""
+def parse_sources(
+    sources: Sources, cache_dir: Path | None = None, jobs: int | None = None, progress: Progress = SILENT,
+    meanwhile: Callable[[], object] = lambda: None,
+) -> Project:
+    """Parse and validate what ``read_sources`` read (``cache_dir``, ``jobs``: as ``load_project``; ``meanwhile``: as
+    ``parallel.parse_all``)."""
     problems = list(sources.problems)
     leads: list[Lead] = []
-    for lead, lead_problems in read_leads(sources, cache_dir, jobs, progress):
+    for lead, lead_problems in read_leads(sources, cache_dir, jobs, progress, meanwhile):
         problems.extend(lead_problems)
         if lead is not None:
             leads.append(lead)
@@ -236,6 +241,7 @@ def lead_id(path: str) -> str:
 
 def read_leads(
     sources: Sources, cache_dir: Path | None, jobs: int | None, progress: Progress = SILENT,
+    meanwhile: Callable[[], object] = lambda: None,
 ) -> list[tuple[Lead | None, list[Problem]]]:
     """Every lead file validated, in order; what the cache knows is not parsed again."""
     config = sources.config
@@ -250,7 +256,7 @@ def read_leads(
                 todo.append((len(results), path, raw))
             results.append(cached if raw is not None else (None, problems))
         progress.update("parsing lead files:", 0, len(todo))
-        parsed = parse_all(parse_lead_bytes, [(path, raw) for _, path, raw in todo], config, jobs, cache is not None)
+        parsed = parse_all(parse_lead_bytes, [(path, raw) for _, path, raw in todo], config, jobs, cache is not None, meanwhile)
         progress.update("parsed lead files:", len(todo), len(todo))
     start = 0
     for entries, blob in parsed:

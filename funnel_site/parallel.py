@@ -66,11 +66,17 @@ def workers_for(files: int, jobs: int | None) -> int:
     return max(1, min(len(os.sched_getaffinity(0)), (files + CHUNK - 1) // CHUNK))
 
 
-def parse_all(parse: Parse, items: Sequence[tuple[str, bytes]], config: Config, jobs: int | None, pickled: bool) -> list[Parsed]:
+def parse_all(
+    parse: Parse, items: Sequence[tuple[str, bytes]], config: Config, jobs: int | None, pickled: bool,
+    meanwhile: Callable[[], object] = lambda: None,
+) -> list[Parsed]:
     """``parse(path, raw, config)`` for every item, in order, in chunks of consecutive items; each chunk with
     one pickle of its entries when ``pickled`` (the cache wants it; workers send it anyway). A chunk's pickle writes
     each name its leads repeat (keys, key paths, owners) once, so the leads unpickled from it share one copy of each,
-    as those parsed here do: no lead needs its names made shared again."""
+    as those parsed here do: no lead needs its names made shared again.
+
+    ``meanwhile``: what this process has to do anyway after the parse and can do while the workers parse (it then
+    parses fewer chunks); called once, before this process parses, and only when workers parse too."""
     workers = workers_for(len(items), jobs)
     if workers <= 1:
         return [_parsed(parse, items[start:start + CHUNK], config, pickled) for start in range(0, len(items), CHUNK)]
@@ -90,6 +96,7 @@ def parse_all(parse: Parse, items: Sequence[tuple[str, bytes]], config: Config, 
 
     chunks = (len(items) + CHUNK - 1) // CHUNK
     with Team(workers - 1, chunks, sent, "parsing lead files") as team:
+        meanwhile()
         for chunk in team.claimed():
             parsed[chunk] = _parsed(parse, files(chunk), config, pickled)
             take(team.results(block=False))

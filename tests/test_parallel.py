@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TODAY, lead
+from conftest import TODAY, lead, write_project
 from funnel_site import build as build_module
+from funnel_site import load as load_module
 from funnel_site import parallel, workers
 from funnel_site.cache import Entry, dump_entries
 from funnel_site.problems import ConfigError, Problem
@@ -49,6 +50,42 @@ def test_a_workers_chunks_are_taken_in_while_this_process_parses(monkeypatch: py
     parsed = parallel.parse_all(parse, [(name, b"") for name in "abcd"], None, 2, True)  # type: ignore[arg-type]
     assert events == ["parse d", "received", "parse c", "received"]
     assert parsed == [([(None, [])], dump_entries([(None, [])]))] * 4  # in the files' order, each with its pickle
+
+
+def test_what_this_process_does_meanwhile_runs_once_while_a_worker_parses(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "CHUNK", 1)
+    here = os.getpid()
+    events: list[str] = []
+
+    def parse(path: str, raw: bytes, config: object) -> Entry:
+        if os.getpid() == here:
+            events.append(f"parse {path}")
+        return None, []
+
+    def meanwhile() -> None:
+        events.append(f"meanwhile, {len(multiprocessing.active_children())} worker(s) started")
+
+    parsed = parallel.parse_all(parse, [(name, b"") for name in "abcd"], None, 2, False, meanwhile)  # type: ignore[arg-type]
+    assert events[0] == "meanwhile, 1 worker(s) started"
+    assert events.count(events[0]) == 1 and all(event.startswith("parse ") for event in events[1:])
+    assert parsed == [([(None, [])], None)] * 4
+
+    events.clear()  # one process: nothing to overlap, the caller does it afterwards as it would anyway
+    parallel.parse_all(parse, [(name, b"") for name in "abcd"], None, 1, False, meanwhile)  # type: ignore[arg-type]
+    assert events == ["parse a", "parse b", "parse c", "parse d"]
+
+
+def test_a_build_imports_the_renderer_while_the_workers_parse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = write_project(tmp_path / "p", {"leads/acme.md": lead(title="Acme", status="potential", owner="anna")})
+    given: list[object] = []
+
+    def parse_all(*args: object) -> object:
+        given.append(args[-1])
+        return parallel.parse_all(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(load_module, "parse_all", parse_all)
+    build_module.build(root, tmp_path / "out", date.fromisoformat(TODAY), cache_dir=None, jobs=2)
+    assert given == [build_module._import_renderer]
 
 
 SLOW_PARSE = """
