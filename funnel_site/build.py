@@ -21,7 +21,7 @@ from funnel_site import workers
 from funnel_site.cache import collector_paused
 from funnel_site.checks import pipeline_warnings
 from funnel_site.figures import Figures, compute
-from funnel_site.load import Sources, load_project, parse_sources, read_sources
+from funnel_site.load import Sources, has_parsed_leads, load_project, parse_sources, read_sources
 from funnel_site.model import Config, Project
 from funnel_site.progress import SILENT, Progress
 from funnel_site.problems import ConfigError, Problem, UsageError, sort_problems
@@ -100,12 +100,15 @@ def build(
         raise UsageError("--owner and --split cannot be used together")
     out = out.resolve()
     guard_output(root.resolve(), out)
-    sources = read_sources(root, progress)
-    site = _site_cache(cache_dir, out, sources, today, owner, split)
+    sources = read_sources(root, progress, read=_cached_before(cache_dir, out))
+    site = _site_cache(cache_dir, out, sources, today, owner, split) if sources.raw is not None else None
     if site is not None and (done := site.unchanged()) is not None:
         _remove_leftovers(out)  # what a killed build left behind, as any build does
         return Built(done.problems, done.leads, sources.config)
-    project, config = parse_sources(sources, cache_dir, jobs, progress, _import_renderer), sources.config
+    project, sources = parse_sources(sources, cache_dir, jobs, progress, _import_renderer)
+    if site is None:  # nothing cached before: the cache records this build's inputs, read while parsing
+        site = _site_cache(cache_dir, out, sources, today, owner, split)
+    config = sources.config
     del sources  # the lead files' bytes: 140 MB at 100k leads, not needed while rendering
     if owner is not None:
         find_owner(project, owner)  # an unknown owner is a usage error even when some lead is invalid
@@ -121,6 +124,16 @@ def build(
         with collector_paused():
             site.save(checked.problems, len(checked.project.leads), written)
     return Built(checked.problems, len(checked.project.leads), config)
+
+
+def _cached_before(cache_dir: Path | None, out: Path) -> bool:
+    """Whether the cache directory holds parsed leads or the record of an earlier build into ``out``: only then are
+    the lead files read before the parse (their keys are looked up first); otherwise the parsing processes read them."""
+    if cache_dir is None:
+        return False
+    from funnel_site.site_cache import manifest_file
+
+    return has_parsed_leads(cache_dir) or manifest_file(cache_dir, out).exists()
 
 
 def _import_renderer() -> None:

@@ -26,14 +26,17 @@ import traceback
 from multiprocessing.connection import Connection, wait
 from typing import Any, Callable, Generic, Iterator, Sequence, TypeVar
 
-from funnel_site.cache import CHUNK, Entry, dump_entries
+from funnel_site.cache import CHUNK, Entry, dump_entries, entry_key
 from funnel_site.model import Config
-from funnel_site.problems import WorkerDied
+from funnel_site.problems import Problem, WorkerDied
 
 MIN_FILES = 500
 # CHUNK (cache.py): files per worker at least, and per claim; the cache keeps the chunks as they are
 Parse = Callable[[str, bytes, Config], Entry]
-Parsed = tuple[list[Entry], bytes | None]  # the entries of consecutive files, with their pickle when wanted
+Read = Callable[[str], tuple[bytes | None, list[Problem]]]  # a lead file's bytes, or None and why it cannot be read
+# The entries of consecutive files, with their pickle when wanted, and the keys (cache.entry_key) of the files the
+# parse read itself (None: unreadable, its entry tells why); no keys when it was given the files' bytes.
+Parsed = tuple[list[Entry], bytes | None, list[bytes | None]]
 Result = TypeVar("Result")
 Failure = tuple[Exception, str]  # an error in another process as it can be sent back: the error and its traceback
 
@@ -67,8 +70,8 @@ def workers_for(files: int, jobs: int | None) -> int:
 
 
 def parse_all(
-    parse: Parse, items: Sequence[tuple[str, bytes]], config: Config, jobs: int | None, pickled: bool,
-    meanwhile: Callable[[], object] = lambda: None,
+    parse: Parse, items: Sequence[tuple[str, bytes | None]], config: Config, jobs: int | None, pickled: bool,
+    meanwhile: Callable[[], object] = lambda: None, read: Read | None = None,
 ) -> list[Parsed]:
     """``parse(path, raw, config)`` for every item, in order, in chunks of consecutive items; each chunk with
     one pickle of its entries when ``pickled`` (the cache wants it; workers send it anyway). A chunk's pickle writes
@@ -76,37 +79,45 @@ def parse_all(
     as those parsed here do: no lead needs its names made shared again.
 
     ``meanwhile``: what this process has to do anyway after the parse and can do while the workers parse (it then
-    parses fewer chunks); called once, before this process parses, and only when workers parse too."""
+    parses fewer chunks); called once, before this process parses, and only when workers parse too.
+    ``read``: the items carry no bytes (None); each process reads the files it parses with ``read(path)``."""
     workers = workers_for(len(items), jobs)
     if workers <= 1:
-        return [_parsed(parse, items[start:start + CHUNK], config, pickled) for start in range(0, len(items), CHUNK)]
+        return [_parsed(parse, items[start:start + CHUNK], config, pickled, read) for start in range(0, len(items), CHUNK)]
     parsed: dict[int, Parsed] = {}
 
-    def files(chunk: int) -> Sequence[tuple[str, bytes]]:
+    def files(chunk: int) -> Sequence[tuple[str, bytes | None]]:
         return items[chunk * CHUNK:(chunk + 1) * CHUNK]
 
-    def sent(chunk: int) -> bytes:
-        """In a worker: one chunk, as the pickle of its entries."""
-        entries, _ = _parsed(parse, files(chunk), config, pickled=False)
-        return dump_entries(entries)
+    def sent(chunk: int) -> tuple[bytes, list[bytes | None]]:
+        """In a worker: one chunk, as the pickle of its entries, and the keys of the files it read."""
+        entries, _, keys = _parsed(parse, files(chunk), config, False, read)
+        return dump_entries(entries), keys
 
-    def take(arrived: Iterator[tuple[int, bytes]]) -> None:
-        for chunk, blob in arrived:
-            parsed[chunk] = (pickle.loads(blob), blob if pickled else None)
+    def take(arrived: Iterator[tuple[int, tuple[bytes, list[bytes | None]]]]) -> None:
+        for chunk, (blob, keys) in arrived:
+            parsed[chunk] = (pickle.loads(blob), blob if pickled else None, keys)
 
     chunks = (len(items) + CHUNK - 1) // CHUNK
     with Team(workers - 1, chunks, sent, "parsing lead files") as team:
         meanwhile()
         for chunk in team.claimed():
-            parsed[chunk] = _parsed(parse, files(chunk), config, pickled)
+            parsed[chunk] = _parsed(parse, files(chunk), config, pickled, read)
             take(team.results(block=False))
         take(team.results(block=True))
     return [parsed[chunk] for chunk in range(chunks)]
 
 
-def _parsed(parse: Parse, items: Sequence[tuple[str, bytes]], config: Config, pickled: bool) -> Parsed:
-    entries = [parse(path, raw, config) for path, raw in items]
-    return entries, dump_entries(entries) if pickled else None
+def _parsed(parse: Parse, items: Sequence[tuple[str, bytes | None]], config: Config, pickled: bool, read: Read | None) -> Parsed:
+    entries: list[Entry] = []
+    keys: list[bytes | None] = []
+    problems: list[Problem] = []
+    for path, raw in items:
+        if read is not None:
+            raw, problems = read(path)
+            keys.append(entry_key(path, raw) if raw is not None else None)
+        entries.append(parse(path, raw, config) if raw is not None else (None, problems))
+    return entries, dump_entries(entries) if pickled else None, keys
 
 
 class Team(Generic[Result]):

@@ -106,6 +106,11 @@ def page_digests(fingerprint: bytes, plan: SitePlan, figures: Figures, keys: dic
     return digests
 
 
+def manifest_file(directory: Path, out: Path) -> Path:
+    """The manifest of the output folder ``out`` (resolved) in the cache ``directory``."""
+    return directory / f"site-{hashlib.sha256(os.fsencode(out)).hexdigest()[:16]}.pickle"
+
+
 def open_site_cache(directory: Path, out: Path, sources: Sources, today: date, owner: str | None, split: bool) -> SiteCache:
     """The site cache of a build of ``sources`` into ``out``, with the manifest its last build left."""
     fingerprint = build_fingerprint(sources, today, owner, split)
@@ -117,7 +122,7 @@ class SiteCache:
     """The manifest of one output folder: read at the start of a build, replaced after its swap."""
 
     def __init__(self, directory: Path, out: Path, fingerprint: bytes, keys: dict[str, bytes], inputs: bytes) -> None:
-        self.file = directory / f"site-{hashlib.sha256(os.fsencode(out)).hexdigest()[:16]}.pickle"
+        self.file = manifest_file(directory, out)
         self.out, self.fingerprint, self.keys, self.inputs = out, fingerprint, keys, inputs
         self.header = MAGIC + code_fingerprint().encode() + b"\n"
         self.previous = self._read()

@@ -14,6 +14,7 @@ from conftest import TODAY, lead
 from funnel_site import build as build_module
 from funnel_site import cache as cache_module
 from funnel_site import load as load_module
+from funnel_site import parallel as parallel_module
 from funnel_site.cache import CACHE_DIR_NAME, PACK_NAME, LeadCache
 from funnel_site.load import load_config, load_project
 from funnel_site.parallel import _claimed
@@ -240,10 +241,14 @@ def test_parallel_parse_with_the_cache_keeps_file_order_and_pickles(make_project
 def test_a_build_hashes_each_lead_file_once_for_both_caches(make_project, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     hashed: list[str] = []
-    monkeypatch.setattr(load_module, "entry_key", lambda path, raw: hashed.append(path) or cache_module.entry_key(path, raw))
+    for module in (load_module, parallel_module):  # read before the parse (a warm build), or by the parse (a cold one)
+        monkeypatch.setattr(module, "entry_key", lambda path, raw: hashed.append(path) or cache_module.entry_key(path, raw))
     root = make_project({"leads/a.md": GOOD, "leads/sub/b.md": WARNED})
-    build_module.build(root, tmp_path / "site", date.fromisoformat(TODAY), cache_dir=tmp_path / "cache")
-    assert sorted(hashed) == ["leads/a.md", "leads/sub/b.md"]  # not again for the site cache's manifest
+    for _ in range(2):  # cold, then warm with one file changed
+        build_module.build(root, tmp_path / "site", date.fromisoformat(TODAY), cache_dir=tmp_path / "cache")
+        assert sorted(hashed) == ["leads/a.md", "leads/sub/b.md"]  # not again for the site cache's manifest
+        hashed.clear()
+        (root / "leads/a.md").write_text(GOOD.replace("Acme", "Acme 2"), encoding="utf-8")
 
 
 def test_cli_default_cache_flags_and_environment(make_project, run_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

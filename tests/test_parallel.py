@@ -49,7 +49,7 @@ def test_a_workers_chunks_are_taken_in_while_this_process_parses(monkeypatch: py
     monkeypatch.setattr(parallel.pickle, "loads", received)
     parsed = parallel.parse_all(parse, [(name, b"") for name in "abcd"], None, 2, True)  # type: ignore[arg-type]
     assert events == ["parse d", "received", "parse c", "received"]
-    assert parsed == [([(None, [])], dump_entries([(None, [])]))] * 4  # in the files' order, each with its pickle
+    assert parsed == [([(None, [])], dump_entries([(None, [])]), [])] * 4  # in the files' order, each with its pickle
 
 
 def test_what_this_process_does_meanwhile_runs_once_while_a_worker_parses(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -68,7 +68,7 @@ def test_what_this_process_does_meanwhile_runs_once_while_a_worker_parses(monkey
     parsed = parallel.parse_all(parse, [(name, b"") for name in "abcd"], None, 2, False, meanwhile)  # type: ignore[arg-type]
     assert events[0] == "meanwhile, 1 worker(s) started"
     assert events.count(events[0]) == 1 and all(event.startswith("parse ") for event in events[1:])
-    assert parsed == [([(None, [])], None)] * 4
+    assert parsed == [([(None, [])], None, [])] * 4
 
     events.clear()  # one process: nothing to overlap, the caller does it afterwards as it would anyway
     parallel.parse_all(parse, [(name, b"") for name in "abcd"], None, 1, False, meanwhile)  # type: ignore[arg-type]
@@ -80,12 +80,49 @@ def test_a_build_imports_the_renderer_while_the_workers_parse(tmp_path: Path, mo
     given: list[object] = []
 
     def parse_all(*args: object) -> object:
-        given.append(args[-1])
+        given.append(args[5])
         return parallel.parse_all(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(load_module, "parse_all", parse_all)
     build_module.build(root, tmp_path / "out", date.fromisoformat(TODAY), cache_dir=None, jobs=2)
     assert given == [build_module._import_renderer]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_files_not_read_before_are_read_by_the_processes_that_parse_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int,
+) -> None:
+    monkeypatch.setattr(parallel, "CHUNK", 2)  # several chunks: both processes parse and read some
+    files: dict[str, str | bytes] = {f"leads/l{n}.md": lead(title=f"L{n}", status="potential", owner="anna") for n in range(7)}
+    files["leads/l3.md"] = "---\ntitle: [\n---\n"  # a YAML error: read, but no lead
+    files["leads/l5.md"] = b"x" * (load_module.MAX_LEAD_BYTES + 1)  # not read: too large
+    root = write_project(tmp_path / "p", files)
+    unread = load_module.read_sources(root, read=False)
+    with pytest.raises(RuntimeError, match="not read yet"):
+        unread.entry_keys
+    read_first = load_module.read_sources(root)
+    project, read_here = load_module.parse_sources(unread, None, jobs)
+    assert project == load_module.parse_sources(read_first, None, jobs)[0]
+    assert read_here.entry_keys == read_first.entry_keys and len(read_here.entry_keys) == 6
+    assert read_here.read_problems == read_first.read_problems
+    assert [str(p) for p in project.problems if p.path in ("leads/l3.md", "leads/l5.md")] == [
+        "leads/l3.md:3: front matter: did not find expected node content (while parsing a flow node)",
+        "leads/l5.md:1: file: is larger than 2 MiB; keep attachments and long documents out of leads/",
+    ]
+
+
+def test_a_cold_build_reads_while_parsing_and_the_next_build_finds_it_complete(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {f"leads/l{n}.md": lead(title=f"L{n}", status="potential", owner="anna") for n in range(3)}
+    root, out, cache = write_project(tmp_path / "p", files), tmp_path / "out", tmp_path / "cache"
+    assert not build_module._cached_before(cache, out.resolve())
+    build_module.build(root, out, date.fromisoformat(TODAY), cache_dir=cache, jobs=2)
+    assert build_module._cached_before(cache, out.resolve())
+    written = {path: path.stat().st_ino for path in out.rglob("*")}
+    read_first = load_module.read_sources
+    seen: list[bool] = []
+    monkeypatch.setattr(build_module, "read_sources", lambda *args, **kwargs: seen.append(kwargs["read"]) or read_first(*args, **kwargs))
+    build_module.build(root, out, date.fromisoformat(TODAY), cache_dir=cache, jobs=2)
+    assert seen == [True] and {path: path.stat().st_ino for path in out.rglob("*")} == written  # nothing written again
 
 
 SLOW_PARSE = """
