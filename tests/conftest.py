@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pytest
 
@@ -34,6 +35,14 @@ targets:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true", help="rewrite tests/data/golden from the current output")
+
+
+@pytest.fixture(autouse=True)
+def _nothing_left_frozen() -> Iterator[None]:
+    """A dev session freezes what its full build keeps (``devsession._settle``), as ``serve`` wants; the next
+    test must not start with those objects frozen (test_memory checks what a build freezes and unfreezes)."""
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture
