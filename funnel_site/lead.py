@@ -70,7 +70,7 @@ def parse_lead(
         history=_history(reader, data.get("history"), config),
         custom={} if _STANDARD_SET.issuperset(data) else {key: value for key, value in data.items() if key not in _STANDARD_SET},
         body=body,
-        lines=lines,  # the parser's own map, its keys shared by every lead (strict_yaml.parse_yaml)
+        lines=lines,  # the parser's own map, shared by the leads of one outline (strict_yaml.LineMap)
         body_line=body_line,
     )
     _required_by_status(reader, data, status)

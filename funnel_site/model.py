@@ -112,7 +112,7 @@ class Lead:
     history: tuple[HistoryEntry, ...]
     custom: Mapping[str, Any]  # unknown front-matter keys, kept as written
     body: str  # the Markdown notes
-    lines: Mapping[str, int]  # front-matter key -> 1-based line in the file
+    lines: Mapping[str, int]  # front-matter key -> 1-based line in the file; read-only, shared by the leads of one outline
     body_line: int = 1  # the line the notes start on
 
     def line_of(self, key: str) -> int:

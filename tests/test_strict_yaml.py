@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import random
 import sys
 from datetime import date
@@ -186,7 +187,7 @@ def test_a_line_read_before_means_the_same_wherever_it_stands_and_nothing_is_sha
         ("x", 2), ("tags", 3), ("tags[0]", 3), ("tags[1]", 3), ("notes", 4), ("notes.h", 5), ("notes.h[0]", 6), ("notes.h[0].date", 6)]
 
 
-def test_documents_of_one_outline_share_its_plan_but_never_their_containers() -> None:
+def test_documents_of_one_outline_share_its_plan_and_line_map_but_never_their_containers() -> None:
     outline = "title: {}\ntags: [{}, b]\ncontact:\n  name: {}\nhistory:\n  - date: 2026-01-0{}\n    stage: offer\n"
     first, _ = parse_common(outline.format("A", "a", "Ann", 1), 1)
     plans = len(strict_yaml._PLANS)
@@ -197,7 +198,26 @@ def test_documents_of_one_outline_share_its_plan_but_never_their_containers() ->
     assert first["tags"] is not second["tags"] and first["history"][0] is not second["history"][0]
     assert list(lines.items()) == [("title", 2), ("tags", 3), ("tags[0]", 3), ("tags[1]", 3), ("contact", 4),
                                    ("contact.name", 5), ("history", 6), ("history[0]", 7), ("history[0].date", 7), ("history[0].stage", 8)]
-    assert lines is not parse_common(outline.format("B", "c", "Bob", 2), 1)[1]  # each document its own line map
+    assert lines is parse_common(outline.format("C", "d", "Cy", 3), 1)[1]  # one read-only line map for the outline
+    assert lines is not parse_common(outline.format("B", "c", "Bob", 2), 2)[1]  # another line offset: another outline
+
+
+def test_a_line_map_is_read_only_and_pickles_as_one_map_however_often_it_is_written() -> None:
+    _, lines = parse_common("title: A\ntags: [a]\n", 1)
+    _, events = parse_events("title: A  # a comment\n", 1)
+    for line_map in (lines, events, parse_events("", 1)[1]):
+        assert type(line_map) is strict_yaml.LineMap
+        written = dict(line_map)
+        refused = [lambda: line_map.__setitem__("title", 9), lambda: line_map.__delitem__("title"),
+                   lambda: line_map.__ior__({"x": 1}), line_map.clear, lambda: line_map.pop("title"), line_map.popitem,
+                   lambda: line_map.setdefault("x", 1), lambda: line_map.update(x=1)]
+        for change in refused:
+            with pytest.raises(TypeError, match="^a line map is read-only: documents of one outline share it$"):
+                change()
+        assert line_map == written and list(line_map.items()) == list(written.items())
+    first, second = pickle.loads(pickle.dumps([lines, lines], protocol=pickle.HIGHEST_PROTOCOL))
+    assert first is second and type(first) is strict_yaml.LineMap and list(first.items()) == [("title", 2), ("tags", 3), ("tags[0]", 3)]
+    assert len(pickle.dumps([lines] * 100)) < len(pickle.dumps([lines])) + 3 * 99  # each repetition a memo reference
 
 
 def test_the_fast_path_answers_the_same_when_its_tables_are_emptied_between_documents(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -260,3 +280,11 @@ def test_unusual_characters_are_exactly_those_libyaml_does_not_read_as_printable
 
     unusual = strict_yaml._UNUSUAL.search
     assert [code for code in range(0x110000) if bool(unusual(chr(code))) == printable(code)] == []
+
+
+def test_a_line_with_a_character_libyaml_does_not_read_as_printable_goes_the_long_way_ascii_or_not() -> None:
+    codes = [code for code in [*range(0x80), 0x85, 0xA0, 0xE4, 0x2028, 0xFEFF, 0x1F600] if code != 0x0A]
+    texts = {code: f"a: x{chr(code)}y\n" for code in codes}
+    answered = {code: parse_common(text, 1) for code, text in texts.items()}
+    assert [code for code, answer in answered.items() if answer is None] == [*range(0x0A), *range(0x0B, 0x20), 0x7F, 0x85, 0x2028, 0xFEFF]
+    assert [code for code, answer in answered.items() if answer is not None and answer != parse_events(texts[code], 1)] == []
