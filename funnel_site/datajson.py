@@ -204,6 +204,7 @@ class _LeadLines:
         lead = f.lead
         texts, days, amounts, numbers = self.texts, self.days, self.amounts, self.numbers
         history = ", ".join([f'{{"date": {days[h.date]}, "stage": {texts[h.stage]}}}' for h in lead.history])
+        # tags are texts and contacts mappings (lead.py): written without ``one_line`` finding out their kind
         return (
             f'{{"id": {_text(lead.id)}, "file": {_text(lead.path)}, "page": {_optional(self.page_url(lead) if self.page_url else None)}, '
             f'"title": {_text(lead.title)}, "company": {_optional(lead.company)}, "status": {texts[lead.status]}, '
@@ -214,8 +215,8 @@ class _LeadLines:
             f'"created": {days[lead.created]}, "last_contact": {days[lead.last_contact]}, "follow_up": {days[lead.follow_up]}, '
             f'"follow_up_overdue": {_LITERALS[f.follow_up_overdue]}, "stale": {_LITERALS[f.stale]}, "age_days": {numbers[f.age_days]}, '
             f'"days_since_touch": {numbers[f.days_since_touch]}, "next_step": {texts[lead.next_step]}, "source": {texts[lead.source]}, '
-            f'"tags": {one_line(lead.tags)}, "qualification": {self.qualifications[tuple(lead.qualification.items())]}, '
-            f'"qualified": {_LITERALS[f.qualified]}, "contacts": {one_line(lead.contacts)}, "history": [{history}], '
+            f'"tags": [{", ".join(map(_text, lead.tags))}], "qualification": {self.qualifications[tuple(lead.qualification.items())]}, '
+            f'"qualified": {_LITERALS[f.qualified]}, "contacts": [{", ".join(map(_object, lead.contacts))}], "history": [{history}], '
             f'"custom": {one_line(_plain(dict(lead.custom))) if lead.custom else "{}"}}}'
         )
 

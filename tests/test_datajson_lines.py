@@ -105,3 +105,24 @@ def test_a_lead_line_is_the_same_with_the_values_it_shares_written_before() -> N
         "0.00", "-0.00", "0.00", "-0.00", "1.01", "1.01", "100000000000000000000.00", "123456789012345678901234.57", "0.12",
     )] + [None]
     assert ['"value": -0.00,' in line for line in alone[-10:-5]] == [False, True, False, True, False]
+
+
+def test_a_lead_line_writes_its_tags_and_contacts_as_json_dumps_writes_them() -> None:
+    """Tags and contacts are written without ``one_line``: every kind of text, no items, several contacts, a key a
+    number."""
+    checked = check(SAMPLE, date(2026, 11, 22), None, 1)
+    first = checked.figures.leads[0]
+    line = _LeadLines(page_url)
+    cases: list[tuple[tuple[str, ...], tuple[dict[Any, str], ...]]] = [
+        ((), ()),
+        (tuple(TEXTS), ({},)),
+        (("b2b",), ({"name": "Jörg", "email": "j@x.example"}, {text: text for text in TEXTS}, {1: "one", "role": "\x00"})),
+    ]
+    for tags, contacts in cases:
+        written = line(replace(first, lead=replace(first.lead, tags=tags, contacts=contacts)))
+        assert written.split('"tags": ', 1)[1].split(', "qualification": ', 1)[0] == _dumped(list(tags))
+        assert written.split('"contacts": ', 1)[1].split(', "history": ', 1)[0] == _dumped(list(contacts))
+
+
+def _dumped(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))

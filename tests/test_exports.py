@@ -142,6 +142,11 @@ def test_neutralise_formula_every_trigger(trigger: str) -> None:
     assert neutralise_formula("") == ""
 
 
+def test_neutralise_formula_looks_at_the_first_character_only() -> None:
+    for text in ["", "'", "a", "ä=", "😀+", " =1", "==", "\n=", "1-2", "@@", "\r\n", "\x00"]:
+        assert neutralise_formula(text) == ("'" + text if text.startswith(FORMULA_TRIGGERS) else text)
+
+
 def test_csv_is_deterministic(make_project) -> None:
     config, figures = build(make_project, SMALL)
     again = load_project(make_project(SMALL))
