@@ -77,14 +77,14 @@ class _Page(Macros):
                labels["Status"], '</th>\n<th scope="col">', labels["Stage"], '</th>\n<th scope="col">', labels["Owner"],
                '</th><th scope="col" class="num">', labels["Value"], '</th>\n<th scope="col" class="num">', labels["Weighted"],
                '</th>\n<th scope="col">', labels["Close date"], '</th>\n<th scope="col">', labels["Follow-up"], "</th>\n</tr>\n</thead>\n<tbody>\n"]
-        link, page_url, shown = self.values["link"], self.values["page_url"], self.shown
+        link, page_url, shown, owners = self.values["link"], self.values["page_url"], self.shown, self.links.owners
         amounts, days = shown.whole_amounts, shown.days
         for lf in leads:
             lead = lf.lead
             status = lead.status
             out += ('<tr>\n<th scope="row"><a href="', escaped_str(link(page_url(lead))), '">', escaped_str(lead.title), "</a>",
                     badges(lf, labels), "</th>\n<td>", shown.status_badges[status], "</td>\n<td>", shown.stage_names[lead.stage],
-                    "</td>\n<td>", shown.owner_links[lead.owner], '</td><td class="num">', amounts[lf.value],
+                    "</td>\n<td>", owners[lead.owner], '</td><td class="num">', amounts[lf.value],
                     '</td>\n<td class="num">', amounts[lf.weighted] if status == "active" else DASH,
                     "</td>\n<td>", days[lead.closed_on or lead.expected_close], "</td>\n<td>",
                     days[lead.follow_up] if status in OPEN else DASH, "</td>\n</tr>\n")

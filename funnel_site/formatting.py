@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any, Callable, TypeVar
 
 import jinja2
@@ -22,7 +22,13 @@ F = TypeVar("F", bound=Callable[..., str])
 
 def _round(value: Any, places: int) -> Decimal:
     """Half-up, as an accountant expects; Babel on its own rounds half-even."""
-    return Decimal(value).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    return Decimal(value).quantize(_quantum(places), ROUND_HALF_UP)
+
+
+@cache
+def _quantum(places: int) -> Decimal:
+    """``10 ** -places``, made once: making it is an eighth of the cost of formatting an amount seen first."""
+    return Decimal(1).scaleb(-places)
 
 
 def _with_places(pattern: str, places: int) -> str:
@@ -58,6 +64,8 @@ class FastPattern:
         self.frac_prec = (get_currency_precision(currency),) * 2 if currency and currency_digits else pattern.frac_prec
         self.quantum = get_decimal_quantum(self.frac_prec[1])
         self.group, self.decimal = get_group_symbol(locale), get_decimal_symbol(locale)
+        self.scale = pattern.scale
+        self.thousands = pattern.grouping == (3, 3) and pattern.int_prec[0] <= 1  # Python's own "," groups the digits as Babel would
         self.prefix = tuple(self._affix(text) for text in pattern.prefix)
         self.suffix = tuple(self._affix(text) for text in pattern.suffix)
         affixes = (*self.prefix, *self.suffix)
@@ -79,11 +87,15 @@ class FastPattern:
             return self.pattern.apply(value, self.locale, currency=self.currency, currency_digits=self.currency_digits)
         if not isinstance(value, Decimal):
             value = Decimal(str(value))
-        value = value.scaleb(self.pattern.scale)
+        if self.scale:
+            value = value.scaleb(self.scale)
         negative = int(value.is_signed())
         value = abs(value).normalize()
         if value.is_infinite():
             number = get_infinity_symbol(self.locale)
+        elif self.thousands:  # most locales' patterns: a third of the cost of grouping in Python (``_integer``)
+            whole, _, fraction = f"{value.quantize(self.quantum):,f}".partition(".")
+            number = whole.replace(",", self.group) + self._fraction(fraction or "0")
         else:
             whole, _, fraction = f"{value.quantize(self.quantum):f}".partition(".")
             number = self._integer(whole) + self._fraction(fraction or "0")

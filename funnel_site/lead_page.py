@@ -3,15 +3,16 @@
 A 10k-lead site is 10k lead pages, and this block was ~70 % of a build's template work: ~170 us a page as a
 Jinja block (a few hundred lookups, calls and prints, each paying for Jinja's generality), ~35 us here. The
 block reads the values the template reads, from the page's context, and calls the same filters, labels,
-links and Markdown; what many leads share (a day, an amount, an owner's link, the checklist ...) it writes once
-per build and looks up after that (``Shown``: the whole page ~80 -> ~60 us of cpu at 10k leads). It replaces the
+links and Markdown; what many leads share (a day, an amount, the checklist ...) it writes once per build, an owner's
+or a company's link once per build and depth, and looks up after that (``Shown``, ``Links``: the whole page ~80 -> ~60 us
+of cpu at 10k leads). It replaces the
 template's block only where lead.html and the macros.html it imports are the built-in ones (``install``); a
 pipeline's own lead.html or macros.html renders as written.
 
 Kept equal to the template by tests/test_lead_page.py, which renders the pages of several pipelines both ways
 and compares the bytes: change lead.html (or the macros it calls), and the test shows what to change here.
 
-``Macros`` and ``Shown`` serve the company page's block and the table's rows too (company_page.py, lead_rows.py).
+``Macros``, ``Shown`` and ``Links`` serve the company page's block and the table's rows too (company_page.py, lead_rows.py).
 """
 
 from __future__ import annotations
@@ -97,7 +98,10 @@ def framed(template: jinja2.Template, values: dict[str, Any], frames: Frames, ti
         return None
     page_title = f"{escaped_text(title)} · {escaped_text(values['config'].title)}"  # the title block of lead.html and company.html
     environment = template.environment
-    page = text({**template.globals, **values}, environment, EvalContext(environment, template.name).autoescape)  # as new_context's
+    autoescape = environment.autoescape  # as new_context's EvalContext tells, without making one (~0.6 us a page)
+    if callable(autoescape):
+        autoescape = autoescape(template.name)
+    page = text({**template.globals, **values}, environment, autoescape)  # as new_context's
     return b"".join((parts[0], page_title.encode(), parts[1], page.encode(), parts[2]))  # the frame encoded once, not per page
 
 
@@ -185,19 +189,20 @@ def checklist(criteria: tuple[str, ...], qualified: bool, met: tuple[bool | None
 
 
 class Shown:
-    """What the pages written in Python print of the values many leads share, each text written once per build and
-    page depth (``shown``) and then looked up by value, in C: days, amounts, percentages, and macros.html's
-    ``status_label`` ... ``stage_name``. A page calling the filters and macros for them made a few Python calls each.
+    """What the pages written in Python print of the values many leads share, each text written once per build
+    (``shown``) and then looked up by value, in C: days, amounts, percentages, and macros.html's ``status_label`` ...
+    ``stage_name``. A page calling the filters and macros for them made a few Python calls each. None of them links
+    (``Links``): the pages at every depth share them (10k: a company page shows the amounts its leads' rows showed).
     Each kind keeps ``SHARED_SIZE`` texts at most."""
 
     def __init__(
         self, label: Callable[[str], str], ngettext: Callable[..., str], environment: jinja2.Environment, autoescape: bool,
-        link: Callable[[str], str], member: Callable[[str], Member | None], stage: Callable[[str | None], Stage | None],
-        owner_url: Callable[[str], str], company_url: Callable[[str], str], currency: str,
+        member: Callable[[str], Member | None], stage: Callable[[str | None], Stage | None], currency: str,
     ) -> None:
         self.labels = labels = _labels(label)
         date_filter, money, percent = (environment.filters[name] for name in ("date", "money", "percent"))
-        self.days = Shared(lambda day: escaped_str(date_filter(day)))
+        self.days = days = Shared(lambda day: escaped_str(date_filter(day)))
+        self.times = Shared(lambda day: f'<time datetime="{escaped_str(day.isoformat())}">{days[day]}</time>')  # a history entry's
         self.amounts = Shared(lambda value: escaped_str(money(value, currency)))
         self.whole_amounts = Shared(lambda value: escaped_str(money(value, currency, False)))
         self.percents = Shared(lambda value: escaped_str(percent(value)))
@@ -219,37 +224,49 @@ class Shown:
             found = member(owner_id)
             return escaped_text(found.name if found else owner_id)
 
-        def owner_link(owner_id: str) -> str:
+        self.stage_names = Shared(stage_name)
+        self.status_badges = Shared(lambda status: f'<span class="badge status-{escaped_text(status)}">{status_label(status)}</span>')
+        self.steps = Shared(lambda step: status_label(step) if step in CLOSED else stage_name(step))  # a history entry's
+        self.owner_names = Shared(owner_name)
+        self.checklists = Shared(lambda key: checklist(*key, labels))  # by criteria, qualified and whether each is met
+
+
+class Links:
+    """macros.html's links to an owner's and a company's page as the pages at one depth print them, each written once
+    per build and depth (``links``)."""
+
+    def __init__(
+        self, link: Callable[[str], str], member: Callable[[str], Member | None], owner_url: Callable[[str], str],
+        company_url: Callable[[str], str],
+    ) -> None:
+        def owner(owner_id: str) -> str:
             found = member(owner_id)
             if not found:
                 return escaped_text(owner_id)
             return f'<a href="{escaped_text(link(owner_url(found.id)))}">{escaped_text(found.name)}</a>'
 
-        def company_link(name: str | None) -> str:
+        def company(name: str | None) -> str:
             return f'<a href="{escaped_text(link(company_url(name)))}">{escaped_text(name)}</a>' if name else DASH
 
-        self.stage_names = Shared(stage_name)
-        self.status_badges = Shared(lambda status: f'<span class="badge status-{escaped_text(status)}">{status_label(status)}</span>')
-        self.steps = Shared(lambda step: status_label(step) if step in CLOSED else stage_name(step))  # a history entry's
-        self.owner_names, self.owner_links, self.company_links = Shared(owner_name), Shared(owner_link), Shared(company_link)
-        self.checklists = Shared(lambda key: checklist(*key, labels))  # by criteria, qualified and whether each is met
+        self.owners, self.companies = Shared(owner), Shared(company)
 
 
-@lru_cache(maxsize=8)
-def _shown(*build: Any) -> Shown:
-    """One ``Shown`` per build and depth: ``build`` is every function and value its texts depend on (a new build's functions
-    are new keys, so its texts are its own). Eight: a build's pages at a few depths; the dev server's earlier builds
-    (each plans anew) are let go after a few rebuilds."""
-    return Shown(*build)
+# One ``Shown`` per build, one ``Links`` per build and depth: the arguments are every function and value their texts
+# depend on (a new build's functions are new keys, so its texts are its own). Eight: a build's pages at a few depths;
+# the dev server's earlier builds (each plans anew) are let go after a few rebuilds.
+_shown = lru_cache(maxsize=8)(Shown)
+_links = lru_cache(maxsize=8)(Links)
 
 
 class Macros:
-    """What the pages written in Python share: one page's values, its labels and its ``Shown`` texts."""
+    """What the pages written in Python share: one page's values, its labels, its ``Shown`` texts and its ``Links``."""
 
     def __init__(self, values: Mapping[str, Any], environment: jinja2.Environment, autoescape: bool) -> None:
         self.values, self.filters = values, environment.filters
-        self.shown = shown = _shown(values["_"].label, values["ngettext"], environment, autoescape, values["link"],
-                                    values["member"], values["stage"], values["owner_url"], values["company_url"], values["config"].currency)
+        member = values["member"]
+        self.shown = shown = _shown(values["_"].label, values["ngettext"], environment, autoescape, member, values["stage"],
+                                    values["config"].currency)
+        self.links = _links(values["link"], member, values["owner_url"], values["company_url"])
         self.labels = shown.labels
 
 
@@ -286,14 +303,14 @@ class _Page(Macros):
         return "".join(out)
 
     def head(self, edit: str | None) -> None:
-        lead, labels, shown, out = self.lead, self.labels, self.shown, self.out
+        lead, labels, shown, links, out = self.lead, self.labels, self.shown, self.links, self.out
         title = escaped_str(lead.title)
         out += ('<nav class="crumbs" aria-label="', labels["Breadcrumb"], '"><a href="', escaped_str(self.values["link"]("leads.html")),
                 '">', labels["All leads"], "</a> › <span>", title, '</span></nav>\n<div class="lead-head">\n<div>\n<h1>', title,
                 '</h1>\n<p class="subtitle">\n')
         if lead.company:
-            out += (shown.company_links[lead.company], " · ")
-        out += (shown.owner_links[lead.owner], '\n</p>\n<p class="badges">', shown.status_badges[lead.status])
+            out += (links.companies[lead.company], " · ")
+        out += (links.owners[lead.owner], '\n</p>\n<p class="badges">', shown.status_badges[lead.status])
         if lead.stage:
             out += (' <span class="badge stage">', shown.stage_names[lead.stage], "</span>")
         out += (badges(self.lf, labels), "</p>\n</div>\n")
@@ -372,11 +389,10 @@ class _Page(Macros):
         out += ('<section class="panel" aria-labelledby="history-heading">\n<h2 id="history-heading">', self.labels["Stage history"],
                 '</h2>\n<ol class="timeline">\n')
         today = self.values["figures"].today if lead.status == "active" else None
-        days, steps, counts = self.shown.days, self.shown.steps, self.shown.counts
+        times, steps, counts = self.shown.times, self.shown.steps, self.shown.counts
         for entry, after in zip(lead.history, [*lead.history[1:], None]):
             until: date | None = after.date if after is not None else today
-            out += ('<li>\n<time datetime="', escaped_str(entry.date.isoformat()), '">', days[entry.date], '</time>\n<span class="step">', steps[entry.stage],
-                    "</span>\n")
+            out += ("<li>\n", times[entry.date], '\n<span class="step">', steps[entry.stage], "</span>\n")
             if until:
                 out += ('<span class="meta">', counts["%(num)d day", "%(num)d days", (until - entry.date).days], "</span>")
             out.append("</li>\n")

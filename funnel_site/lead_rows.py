@@ -19,7 +19,7 @@ import jinja2
 
 from funnel_site.engine import escaped_str, escaped_text
 from funnel_site.figures import LeadFigures
-from funnel_site.lead_page import DASH, OPEN, Macros, Shared, Shown, badges, builtin_parts, page_of
+from funnel_site.lead_page import DASH, OPEN, Links, Macros, Shared, Shown, badges, builtin_parts, page_of
 from funnel_site.shared_texts import SharedTexts
 from funnel_site.views import attention, stage_order
 
@@ -38,7 +38,7 @@ def rows(context: jinja2.runtime.Context) -> Iterator[str]:
     values, shown = macros.values, macros.shown
     json_attr, link, page_url, today = macros.filters["json_attr"], values["link"], values["page_url"], values["figures"].today
     amounts, percents = shown.whole_amounts, shown.percents
-    cells = _cells(shown)
+    cells = _cells(shown, macros.links)
     companies, statuses, owners, days, sources = cells.companies, cells.statuses, cells.owners, cells.days, cells.sources
     order = stage_order(values["config"])
     stages = SharedTexts(lambda stage_id: f'<td data-sort="{order.get(stage_id, -1)}">{shown.stage_names[stage_id]}</td>\n')
@@ -75,16 +75,17 @@ _NOT_ACTIVE = '</td>\n<td class="num" data-sort="-1">–</td>\n'  # the weighted
 
 
 class _Cells:
-    """The cells of values that many rows show (a company, status, owner, day, source), each written once per build (``_cells``)."""
+    """The cells of values that many rows show (a company, status, owner, day, source), each written once per build and
+    depth (``_cells``)."""
 
-    def __init__(self, shown: Shown) -> None:
-        self.companies = Shared(lambda company: f'<td data-sort="{escaped_str(company or "")}">{shown.company_links[company]}</td>\n')
+    def __init__(self, shown: Shown, links: Links) -> None:
+        self.companies = Shared(lambda company: f'<td data-sort="{escaped_str(company or "")}">{links.companies[company]}</td>\n')
         self.statuses = Shared(lambda status: f'<td data-sort="{status}">{shown.status_badges[status]}</td>\n')
-        self.owners = Shared(lambda owner_id: f'<td data-sort="{shown.owner_names[owner_id]}">{shown.owner_links[owner_id]}</td>\n')
+        self.owners = Shared(lambda owner_id: f'<td data-sort="{shown.owner_names[owner_id]}">{links.owners[owner_id]}</td>\n')
         self.days = Shared(lambda day: f'<td data-sort="{day.isoformat() if day else ""}">{shown.days[day]}</td>\n')
         self.sources = Shared(lambda source: f'<td data-sort="{escaped_str(source or "")}">{escaped_str(source or DASH)}</td>\n')
 
 
 @lru_cache(maxsize=8)
-def _cells(shown: Shown) -> _Cells:
-    return _Cells(shown)
+def _cells(shown: Shown, links: Links) -> _Cells:
+    return _Cells(shown, links)

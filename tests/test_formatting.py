@@ -6,7 +6,8 @@ import random
 from decimal import Decimal
 
 import pytest
-from babel import Locale
+from babel import Locale, UnknownLocaleError
+from babel.localedata import locale_identifiers as babel_locales
 from babel.numbers import format_currency, format_decimal, format_percent, parse_pattern
 
 from funnel_site.formatting import FastPattern, Formatter, _round, _with_places
@@ -57,3 +58,27 @@ def test_infinity_and_nan_as_babel() -> None:
     fast = FastPattern(parse_pattern("#,##0.0"), locale)
     for value in (Decimal("Infinity"), Decimal("-Infinity"), Decimal("NaN")):
         assert fast.apply(value) == parse_pattern("#,##0.0").apply(value, locale)
+
+
+def test_every_locale_formats_amounts_numbers_and_percentages_as_babel() -> None:
+    """Every locale Babel knows (a config may name any): its grouping (threes, Indian, none), symbols and signs,
+    rounding half-up at the last place, negatives and big numbers."""
+    values = [Decimal(v) for v in ("0", "-0", "0.005", "-0.005", "1.005", "2.675", "-2.675", "999.995", "-999.995", "1000", "-1234.565",
+                                   "99999.5", "1234567.891", "-9876543210.125", "12345678901234567890.5", "0.0049", "1E+6")]
+    checked = 0
+    for name in babel_locales():
+        try:
+            locale = Locale.parse(name)
+        except (UnknownLocaleError, ValueError):
+            continue
+        formatter = Formatter(name)
+        if formatter.locale != locale:  # a locale Babel parses but the formatter cannot use: en_US instead
+            continue
+        for value in values:
+            assert formatter.money(value, "EUR") == format_currency(_round(value, 2), "EUR", locale=locale), (name, value)
+            assert formatter.money(value, "EUR", False) == format_currency(
+                _round(value, 0), "EUR", format=formatter._whole_currency, locale=locale, currency_digits=False), (name, value)
+            assert formatter.number(value, 2) == format_decimal(_round(value, 2), format="#,##0.00", locale=locale), (name, value)
+            assert formatter.percent(value) == format_percent(_round(value, 2), format=formatter._percent, locale=locale), (name, value)
+            checked += 4
+    assert checked > 30_000

@@ -18,7 +18,7 @@ import pytest
 
 from funnel_site import lead_page, views
 from funnel_site.build import check, restricted_check
-from funnel_site.render import SitePlan, plan_site
+from funnel_site.render import SitePlan, _page_link, plan_site
 from conftest import BASE_CONFIG, TODAY, write_project
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
@@ -280,3 +280,15 @@ def test_shared_texts_start_afresh_past_their_bound(monkeypatch: pytest.MonkeyPa
     assert [texts[value] for value in "abcdabd"] == ["<a>", "<b>", "<c>", "<d>", "<a>", "<b>", "<d>"]
     assert written == list("abcdab")  # full after c: d starts afresh, then a and b are new again; d is kept
     assert sorted(texts) == ["a", "b", "d"]
+
+
+def test_pages_at_every_depth_share_the_texts_that_link_nowhere(tmp_path: Path) -> None:
+    """A build's texts of days, amounts, badges ... (lead_page.Shown) serve its pages at every depth (a company page shows
+    the amounts its leads' rows showed); an owner's and a company's link (lead_page.Links) are the depth's own."""
+    lead = "---\ntitle: A\ncompany: Acme\nowner: anna\nstatus: potential\n---\n"
+    checked = check(write_project(tmp_path, {"leads/a.md": lead}), date.fromisoformat(TODAY))
+    plan = plan_site(checked.project, checked.figures, checked.problems)
+    top, nested = (lead_page.Macros({**plan.env.globals, **plan.context, "link": _page_link(root)}, plan.env, True) for root in ("", "../"))
+    assert top.shown is nested.shown
+    assert top.links.companies["Acme"] == '<a href="companies/acme.html">Acme</a>'
+    assert nested.links.companies["Acme"] == '<a href="../companies/acme.html">Acme</a>'

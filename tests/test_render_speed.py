@@ -5,15 +5,19 @@ memoised labels, ``with_next``. The sites themselves: test_golden.py and the ref
 from __future__ import annotations
 
 import functools
+from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 import pytest
 from markupsafe import Markup, escape
 
+from conftest import TODAY, write_project
+from funnel_site.build import check
 from funnel_site.engine import BuildEnvironment, escaped_text
-from funnel_site.render import _page_link, _remembered_fragments, make_environment
+from funnel_site.render import _page_link, _quoted, _remembered_fragments, make_environment, plan_site
 
 CALLEES = """\
 {%- macro twice(x) %}{{ x }}{{ x }}{% endmacro -%}
@@ -111,6 +115,15 @@ def test_page_link_quotes_once_per_depth() -> None:
     assert _page_link("")("index.html") == "index.html"
 
 
+@pytest.mark.parametrize("path", [
+    "", "index.html", "leads/2026/a-b_c.d~e.html", "leads/a b.html", "leads/ä.html", "leads/a%20b.html", "leads/a?b#c.html",
+    "leads/a+b&c=d;e.html", "leads/a:b@c.html", "companies/müller-&-söhne.html", "leads/\n.html", "leads/a\\b.html", "//x",
+])
+def test_links_quote_as_urllib_quotes_a_path(path: str) -> None:
+    assert _quoted(path) == quote(path, safe="/")
+    assert _page_link("../")(path) == "../" + quote(path, safe="/")
+
+
 FRAGMENT = '{% call fragment("k", n) %}{{ counter.append(1) or counter|length }}{% endcall %}'
 
 
@@ -192,3 +205,16 @@ def test_macros_print_what_plain_jinja_prints_and_full_calls_skip_macro_call(mon
     assert "<x&amp;|&lt;y&gt;>" in expected and "(o,d&lt;)" in expected and "[cc!]" in expected and "<a|b>&amp;" in expected
     assert sorted(set(entered)) == ["boxed", "opt", "pair", "rest"]  # defaults, keywords, extra arguments, caller
     assert entered.count("pair") == 1  # only pair("x", b="kw"); every all-positional call went straight to the body
+
+
+def test_a_plan_looks_each_template_up_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    leads = {f"leads/{name}.md": f"---\ntitle: {name}\ncompany: Acme\nowner: anna\nstatus: potential\n---\n" for name in "abc"}
+    checked = check(write_project(tmp_path, leads), date.fromisoformat(TODAY))
+    plan = plan_site(checked.project, checked.figures, checked.problems)
+    looked_up: list[str] = []
+    get_template = plan.env.get_template
+    monkeypatch.setattr(plan.env, "get_template", lambda name, *args, **kwargs: looked_up.append(name) or get_template(name, *args, **kwargs))
+    pages = [plan.render(index) for index in range(len(plan.pages)) if plan.pages[index][1] == "lead.html"]
+    assert [path for path, _ in pages] == ["leads/a.html", "leads/b.html", "leads/c.html"]
+    assert looked_up.count("lead.html") == 1 and plan.templates == {"lead.html": get_template("lead.html")}  # base.html: the frame's
+    assert b"<h1>b</h1>" in pages[1][1]
