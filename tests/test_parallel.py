@@ -85,7 +85,18 @@ def test_a_build_imports_the_renderer_while_the_workers_parse(tmp_path: Path, mo
 
     monkeypatch.setattr(load_module, "parse_all", parse_all)
     build_module.build(root, tmp_path / "out", date.fromisoformat(TODAY), cache_dir=None, jobs=2)
-    assert given == [build_module._import_renderer]
+    assert [(hook.func, hook.args) for hook in given] == [(build_module._prepare_renderer, ("en_US",))]  # type: ignore[attr-defined]
+
+
+def test_preparing_the_renderer_loads_its_locale_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    import babel.localedata
+
+    loaded: list[str] = []
+    load = babel.localedata.load
+    monkeypatch.setattr(babel.localedata, "load", lambda name, *args: loaded.append(name) or load(name, *args))
+    build_module._prepare_renderer("de_DE")
+    build_module._prepare_renderer("xx_XX")  # unknown to Babel: the renderer falls back to en_US by itself
+    assert loaded[:1] == ["de_DE"]
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
