@@ -26,15 +26,16 @@ MAX_CONFIG_BYTES = 1024 * 1024
 
 @dataclass(frozen=True)
 class Sources:
-    """A pipeline's files as read, before any lead is parsed: what a build's inputs are made of."""
+    """A pipeline's files as read before any lead is parsed, what a build's inputs are made of; or only found
+    (``read_sources(read=False)``), and then read by the parse, which fills in their read problems and keys."""
 
     root: Path  # resolved
     config: Config
     paths: list[str]  # the lead files, sorted
     problems: list[Problem]  # found while looking for lead files
-    raw: list[bytes | None] | None  # per path; None when it could not be read (see ``read_problems``); all None: not read
+    raw: list[bytes | None] | None  # per path, None where it could not be read (see ``read_problems``); None: not read here
     read_problems: list[list[Problem]]
-    keys: dict[str, bytes] | None = None  # ``entry_keys`` as the processes that parsed the files made them (not read here)
+    keys: dict[str, bytes] | None = None  # ``entry_keys`` as the processes that read and parsed the files made them
 
     @cached_property
     def entry_keys(self) -> dict[str, bytes]:
@@ -43,7 +44,7 @@ class Sources:
         if self.keys is not None:
             return self.keys
         if self.raw is None:
-            raise RuntimeError("the lead files are not read yet: parse_sources reads them")
+            raise RuntimeError("the lead files were not read here; parse_sources reads them, and keys them for a cache")
         return {path: entry_key(path, raw) for path, raw in zip(self.paths, self.raw) if raw is not None}
 
 
@@ -270,6 +271,7 @@ def read_leads(
     results: list[tuple[Lead | None, list[Problem]] | None] = []
     todo: list[tuple[int, str, bytes | None]] = []
     keys = sources.entry_keys if cache is not None and not unread else {}
+    read_keys: dict[str, bytes] = {}  # of the files the parse read (b"" without a cache)
     with collector_paused():
         for path, raw, problems in zip(sources.paths, sources.raw or [None] * len(sources.paths), sources.read_problems):
             cached = cache.get(keys[path]) if cache is not None and raw is not None else None
@@ -281,20 +283,21 @@ def read_leads(
         parsed = parse_all(parse_lead_bytes, [(path, raw) for _, path, raw in todo], config, jobs, cache is not None, meanwhile, read)
         progress.update("parsed lead files:", len(todo), len(todo))
     start = 0
-    for entries, blob, read_keys in parsed:
+    known = read_keys if unread else keys
+    for entries, blob, chunk_keys in parsed:
         chunk = todo[start:start + len(entries)]
         start += len(entries)
         for (index, _, _), entry in zip(chunk, entries):
             results[index] = entry
-        keys.update((path, key) for (_, path, _), key in zip(chunk, read_keys) if key is not None)
-        if cache is not None and blob is not None and all(path in keys for _, path, _ in chunk):  # an unreadable file: not kept
-            cache.put(tuple(keys[path] for _, path, _ in chunk), blob)
+        read_keys.update((path, key) for (_, path, _), key in zip(chunk, chunk_keys) if key is not None)
+        if cache is not None and blob is not None and all(path in known for _, path, _ in chunk):  # an unreadable file: not kept
+            cache.put(tuple(known[path] for _, path, _ in chunk), blob)
     if cache is not None:
         cache.save()
     entries = list(filter(None, results))
     if unread:
-        read_problems = [[] if path in keys else problems for path, (_, problems) in zip(sources.paths, entries)]
-        sources = replace(sources, read_problems=read_problems, keys=keys)
+        read_problems = [[] if path in read_keys else problems for path, (_, problems) in zip(sources.paths, entries)]
+        sources = replace(sources, read_problems=read_problems, keys=read_keys if cache is not None else None)
     return entries, sources
 
 

@@ -35,7 +35,8 @@ MIN_FILES = 500
 Parse = Callable[[str, bytes, Config], Entry]
 Read = Callable[[str], tuple[bytes | None, list[Problem]]]  # a lead file's bytes, or None and why it cannot be read
 # The entries of consecutive files, with their pickle when wanted, and the keys (cache.entry_key) of the files the
-# parse read itself (None: unreadable, its entry tells why); no keys when it was given the files' bytes.
+# parse read itself: made only when the pickle is wanted (a cache keeps it under them; b"" otherwise), None for a
+# file that cannot be read (its entry tells why); no keys when the parse was given the files' bytes.
 Parsed = tuple[list[Entry], bytes | None, list[bytes | None]]
 Result = TypeVar("Result")
 Failure = tuple[Exception, str]  # an error in another process as it can be sent back: the error and its traceback
@@ -91,8 +92,8 @@ def parse_all(
 
     def sent(chunk: int) -> tuple[bytes, list[bytes | None]]:
         """In a worker: one chunk, as the pickle of its entries, and the keys of the files it read."""
-        entries, _, keys = _parsed(parse, files(chunk), config, False, read)
-        return dump_entries(entries), keys
+        entries, blob, keys = _parsed(parse, files(chunk), config, pickled, read)
+        return blob if blob is not None else dump_entries(entries), keys
 
     def take(arrived: Iterator[tuple[int, tuple[bytes, list[bytes | None]]]]) -> None:
         for chunk, (blob, keys) in arrived:
@@ -111,11 +112,10 @@ def parse_all(
 def _parsed(parse: Parse, items: Sequence[tuple[str, bytes | None]], config: Config, pickled: bool, read: Read | None) -> Parsed:
     entries: list[Entry] = []
     keys: list[bytes | None] = []
-    problems: list[Problem] = []
-    for path, raw in items:
+    for path, given in items:
+        raw, problems = read(path) if read is not None else (given, [])
         if read is not None:
-            raw, problems = read(path)
-            keys.append(entry_key(path, raw) if raw is not None else None)
+            keys.append(None if raw is None else entry_key(path, raw) if pickled else b"")
         entries.append(parse(path, raw, config) if raw is not None else (None, problems))
     return entries, dump_entries(entries) if pickled else None, keys
 

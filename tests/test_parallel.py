@@ -109,10 +109,10 @@ def test_files_not_read_before_are_read_by_the_processes_that_parse_them(
     files["leads/l5.md"] = b"x" * (load_module.MAX_LEAD_BYTES + 1)  # not read: too large
     root = write_project(tmp_path / "p", files)
     unread = load_module.read_sources(root, read=False)
-    with pytest.raises(RuntimeError, match="not read yet"):
+    with pytest.raises(RuntimeError, match="not read here"):
         unread.entry_keys
     read_first = load_module.read_sources(root)
-    project, read_here = load_module.parse_sources(unread, None, jobs)
+    project, read_here = load_module.parse_sources(unread, tmp_path / "cache", jobs)  # a cache wants the keys
     assert project == load_module.parse_sources(read_first, None, jobs)[0]
     assert read_here.entry_keys == read_first.entry_keys and len(read_here.entry_keys) == 6
     assert read_here.read_problems == read_first.read_problems
@@ -120,6 +120,12 @@ def test_files_not_read_before_are_read_by_the_processes_that_parse_them(
         "leads/l3.md:3: front matter: did not find expected node content (while parsing a flow node)",
         "leads/l5.md:1: file: is larger than 2 MiB; keep attachments and long documents out of leads/",
     ]
+
+    hashed: list[str] = []  # without a cache nothing needs the keys: no file is hashed
+    monkeypatch.setattr(parallel, "entry_key", lambda path, raw: hashed.append(path) or b"")
+    uncached, read_uncached = load_module.parse_sources(load_module.read_sources(root, read=False), None, jobs)
+    assert uncached == project and read_uncached.read_problems == read_first.read_problems
+    assert hashed == [] and read_uncached.keys is None
 
 
 def test_a_cold_build_reads_while_parsing_and_the_next_build_finds_it_complete(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
