@@ -6,7 +6,8 @@
 Every figure is a whole process (start-up included): median of n runs with min-max. ``cpu`` is
 user + sys of the process and its children; ``peak RSS`` is the largest single process of the
 tree (wait4's ru_maxrss). Hugo and funnel-site cold builds run alternately (A B A B ...), and
-the ratio is taken pair by pair, because this machine's speed drifts by tens of percent.
+the ratio is taken pair by pair, because this machine's speed drifts by tens of percent. Each run
+starts with the earlier runs' files flushed to disk (``run_process``).
 Corpora, outputs, caches and a private Hugo venv live in .bench/ (gitignored). Outputs a run is
 done with are moved aside into .bench/discarded/ and deleted after the last figure (``Discards``).
 """
@@ -84,7 +85,15 @@ class Row:
 
 
 def run_process(argv: list[str], env: dict[str, str] | None = None) -> Sample:
-    """Run to completion with output discarded; wall, cpu and peak RSS of the whole process tree."""
+    """Run to completion with output discarded; wall, cpu and peak RSS of the whole process tree.
+
+    What earlier runs wrote is flushed to disk first, untimed (``os.sync``): otherwise the kernel writes
+    back one run's output while the next goes on, and the tools' runs alternate. Without it our 10k build
+    took 3.94 s right after Hugo's (~700 MB of new files) and 3.25 s with no Hugo between (seventh
+    session); with it 4.21 and 4.23 s (eighth session, a slower hour). A CI job, too, builds on a machine
+    that is not writing back another build.
+    """
+    os.sync()
     with tempfile.TemporaryFile() as stderr:  # a file, not a pipe: thousands of warnings would fill a pipe
         start = time.perf_counter()
         process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=stderr, env=env)
