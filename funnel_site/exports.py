@@ -6,12 +6,12 @@ import re
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Callable, Iterator
-from urllib.parse import quote
 
 from babel import Locale, UnknownLocaleError
 
 from funnel_site.figures import Figures, LeadFigures
 from funnel_site.model import Config, Lead
+from funnel_site.quoting import quoter
 from funnel_site.shared_texts import SharedTexts
 
 if TYPE_CHECKING:
@@ -231,20 +231,9 @@ def _event(lead: Lead, url: str, dates: str, description: str, categories: str) 
     )
 
 
-def _quoter(safe: str) -> Callable[[str], str]:
-    """``quote(text, safe=safe)``: a regex tells first whether ``text`` needs any (ids and site paths seldom do),
-    which is quicker than urllib's quote (Python code) finding out."""
-    plain = re.compile(f"[A-Za-z0-9_.~{re.escape(safe)}]*")  # what quote keeps as it is
-
-    def quoted(text: str) -> str:
-        return text if plain.fullmatch(text) else quote(text, safe=safe)
-
-    return quoted
-
-
-_uid_quoted = _quoter("-._~")
+_uid_quoted = quoter("-._~")
 # Percent-encode what a URI cannot hold (spaces, umlauts in file names); keep its reserved characters.
-_uri = _quoter("/:?#[]@!$&'()*+,;=%~-._")
+_uri = quoter("/:?#[]@!$&'()*+,;=%~-._")
 
 
 def event_uid(lead: Lead) -> str:

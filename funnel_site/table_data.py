@@ -9,17 +9,16 @@ from them with ``textContent`` only.
 from __future__ import annotations
 
 import json
-import re
 from datetime import date
 from json.encoder import encode_basestring as _text  # how _json writes a str (in C)
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
-from urllib.parse import quote
 
 import jinja2
 from markupsafe import Markup
 
 from funnel_site import views
 from funnel_site.figures import LeadFigures
+from funnel_site.quoting import quoted_path
 from funnel_site.shared_texts import SharedTexts
 
 if TYPE_CHECKING:
@@ -32,7 +31,6 @@ _ESCAPES = tuple(
     (raw.encode(), escaped.encode())
     for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
 )
-_PLAIN_PATH = re.compile(r"[A-Za-z0-9_./~-]*")
 
 
 SLOT = "\ue004"  # a private-use character standing for the rows in the rendered page
@@ -117,7 +115,7 @@ class _Row:
             if not company:
                 return _NO_COMPANY
             name = _text(company)
-            return f'[{name},["a",{_text(_href(company_url(company)))},{name}]]'
+            return f'[{name},["a",{_text(quoted_path(company_url(company)))},{name}]]'
 
         def status_cell(status: str) -> list[Any]:
             return [status, ["span", f"badge status-{status}", self.labels.get(status, status)]]
@@ -128,7 +126,7 @@ class _Row:
 
         def owner_cell(owner: str) -> list[Any]:
             found = member(owner)
-            return [found.name if found else owner, ["a", _href(owner_url(found.id)), found.name] if found else owner]
+            return [found.name if found else owner, ["a", quoted_path(owner_url(found.id)), found.name] if found else owner]
 
         self.today = today
         self.attention = SharedTexts(lambda needs: _json(needs.split()))  # "due stale" -> ["due","stale"]
@@ -152,7 +150,7 @@ class _Row:
                    f"{self.attention[views.attention(f, self.today)]}]")
         amount, day = self.amount, self.day
         return (
-            f'[{filters},[[{title},["a",{_text(_href(self.page_url(lead)))},{title}]{badges}],'
+            f'[{filters},[[{title},["a",{_text(quoted_path(self.page_url(lead)))},{title}]{badges}],'
             f"{self.company[lead.company]},{self.status[status]},{self.stage[lead.stage]},{self.owner[lead.owner]},"
             f"{amount[f.value]},{self.probability[f.probability]},{amount[f.weighted] if active else _NOT_ACTIVE},"
             f"{day[lead.closed_on or lead.expected_close]},{day[lead.follow_up if open_ else None]},"
@@ -184,11 +182,6 @@ _TAG_NODES = ',["span","tag",%s]," "'  # a tag's nodes after the cell's sort key
 def _pair(key: float | str, text: str) -> str:
     """``[key, text]`` as ``_json`` writes it: a number as its ``repr`` (json's way with a finite float)."""
     return f"[{_text(key) if isinstance(key, str) else repr(key)},{_text(text)}]"
-
-
-def _href(path: str) -> str:
-    """The table's pages sit at the site root, so a site path is the href (quoted as ``link()`` does)."""
-    return path if _PLAIN_PATH.fullmatch(path) else quote(path, safe="/")
 
 
 def _number(value: Any) -> float:

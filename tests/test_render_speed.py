@@ -17,7 +17,8 @@ from markupsafe import Markup, escape
 from conftest import TODAY, write_project
 from funnel_site.build import check
 from funnel_site.engine import BuildEnvironment, escaped_text
-from funnel_site.render import _page_link, _quoted, _remembered_fragments, make_environment, plan_site
+from funnel_site.quoting import quoted_path
+from funnel_site.render import _page_link, _remembered_fragments, make_environment, plan_site
 
 CALLEES = """\
 {%- macro twice(x) %}{{ x }}{{ x }}{% endmacro -%}
@@ -120,7 +121,7 @@ def test_page_link_quotes_once_per_depth() -> None:
     "leads/a+b&c=d;e.html", "leads/a:b@c.html", "companies/müller-&-söhne.html", "leads/\n.html", "leads/a\\b.html", "//x",
 ])
 def test_links_quote_as_urllib_quotes_a_path(path: str) -> None:
-    assert _quoted(path) == quote(path, safe="/")
+    assert quoted_path(path) == quote(path, safe="/")
     assert _page_link("../")(path) == "../" + quote(path, safe="/")
 
 
