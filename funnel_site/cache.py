@@ -68,14 +68,28 @@ def code_fingerprint() -> str:
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """Unpickling or parsing 10k leads allocates millions of objects, none of them garbage: without the
-    cyclic collector scanning them again and again, a warm load takes ~30 % less time, a cold one ~20 %."""
+    cyclic collector scanning them again and again, a warm load takes ~30 % less time, a cold one ~20 %.
+
+    What the block allocated then goes straight to the oldest generation (``promoted``): left in the youngest, all of
+    it was scanned by the first collection after the block and again by the next of the middle generation
+    (10k leads: ~0.1 s in the build's process).
+    """
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if enabled:
+            promoted()
             gc.enable()
+
+
+def promoted() -> None:
+    """Every object the collector tracks moved to its oldest generation, unscanned (freezing and unfreezing splice its
+    lists). Not while objects are frozen (``workers.shared_with_workers``, serve): unfreezing would let them go."""
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
 
 
 def entry_key(path: str, raw: bytes) -> bytes:

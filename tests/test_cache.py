@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import pickle
 from dataclasses import replace
@@ -15,7 +16,7 @@ from funnel_site import build as build_module
 from funnel_site import cache as cache_module
 from funnel_site import load as load_module
 from funnel_site import parallel as parallel_module
-from funnel_site.cache import CACHE_DIR_NAME, PACK_NAME, LeadCache
+from funnel_site.cache import CACHE_DIR_NAME, PACK_NAME, LeadCache, collector_paused
 from funnel_site.load import load_config, load_project
 from funnel_site.parallel import _claimed
 
@@ -296,3 +297,27 @@ def test_cold_and_cached_builds_write_identical_sites(make_project, run_cli, tmp
         assert run_cli("build", str(root), "-o", str(out), "--today", TODAY, *flags).code == 0
         sites.append({p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()})
     assert sites[0] == sites[1] == sites[2] == sites[3]
+
+
+def test_what_is_made_while_the_collector_is_paused_goes_to_the_oldest_generation() -> None:
+    """Left in the youngest, the first collection after a load would scan every lead's objects."""
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        made = [[index] for index in range(1000)]
+    assert gc.isenabled()
+    assert not any(obj is made for obj in gc.get_objects(generation=0))
+    assert any(obj is made for obj in gc.get_objects(generation=2))
+    assert gc.get_freeze_count() == 0
+
+
+def test_frozen_objects_stay_frozen_after_the_collector_was_paused() -> None:
+    """A build's workers share the frozen objects, and serve freezes what it keeps: a pause must not let them go."""
+    kept = [[index] for index in range(100)]
+    gc.freeze()
+    frozen = gc.get_freeze_count()
+    with collector_paused():
+        made = [[index] for index in range(100)]
+    assert gc.get_freeze_count() == frozen
+    assert not any(obj is made for obj in gc.get_objects(generation=2))  # not promoted: that would unfreeze ``kept``
+    assert not any(obj is kept for obj in gc.get_objects())
