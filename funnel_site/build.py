@@ -196,13 +196,14 @@ def write_checked(
     project = checked.project
     files = functools.partial(site_data_files, project, checked.figures, checked.problems, checked.scope)
     try:
-        with workers.shared_with_workers(), _staged(out, recording=site is not None) as writer:
+        # No process of the build looks for cyclic garbage from here on: the plan is all kept (100k leads: 1.0 -> 0.8 s),
+        # and the data files and pages make next to none (1k leads' pages: ~130 objects; 10k: ~50 ms of collections).
+        with workers.shared_with_workers(), _staged(out, recording=site is not None) as writer, collector_paused():
             with workers.Aside(writer, files, workers_for(len(project.leads), jobs) > 1) as aside:
-                with collector_paused():  # the plan is all kept too (100k leads: 1.0 -> 0.8 s)
-                    plan = plan_site(project, checked.figures, checked.problems, checked.scope)
-                    reuse: Collection[str] = ()
-                    if site is not None and not _has_overrides(Path(project.root)):
-                        reuse = site.reusable(plan, checked.figures)
+                plan = plan_site(project, checked.figures, checked.problems, checked.scope)
+                reuse: Collection[str] = ()
+                if site is not None and not _has_overrides(Path(project.root)):
+                    reuse = site.reusable(plan, checked.figures)
                 with workers.shared_with_workers():  # again, for what planning made: the render workers share it too
                     workers.write_plan(writer, plan, aside.files, jobs, progress, reuse, aside)
                 aside.wait()

@@ -59,6 +59,22 @@ def test_the_model_is_frozen_only_while_the_pages_are_written(make_project, tmp_
     assert gc.get_freeze_count() == 0  # a long-lived process (tests, serve) collects them again
 
 
+
+@pytest.mark.parametrize("writing", ["_write_pages", "_write_files"])
+def test_no_process_looks_for_cyclic_garbage_while_the_site_is_written(make_project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, writing: str) -> None:  # type: ignore[no-untyped-def]
+    """Pages and data files make next to no cyclic garbage: the build's process, its render workers and the process
+    writing the data files leave the collector off."""
+    write = getattr(workers_module, writing)
+
+    def checking(*args, **kwargs):  # type: ignore[no-untyped-def]
+        assert not gc.isenabled(), "the collector runs while the site is written"  # in a worker: fails the build
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(workers_module, writing, checking)
+    build_module.build(make_project(LEADS), tmp_path / "site", date.fromisoformat(TODAY), jobs=2)
+    assert (tmp_path / "site" / "leads" / "acme.html").is_file()
+    assert gc.isenabled()
+
 def test_model_objects_have_no_dict_and_survive_pickling(make_project) -> None:  # type: ignore[no-untyped-def]
     lead = load_project(make_project(LEADS)).leads[0]
     entry = HistoryEntry(date(2026, 11, 1), "offer")
