@@ -19,17 +19,16 @@ from typing import TYPE_CHECKING, BinaryIO, Collection, Iterable, Iterator, Mapp
 
 from funnel_site import workers
 from funnel_site.cache import collector_paused
-from funnel_site.checks import pipeline_warnings
-from funnel_site.figures import Figures, compute
 from funnel_site.load import Sources, has_parsed_leads, load_project, parse_sources, read_sources
 from funnel_site.model import Config, Project
 from funnel_site.progress import SILENT, Progress
 from funnel_site.problems import ConfigError, Problem, UsageError, sort_problems
 from funnel_site.parallel import workers_for
-from funnel_site.restrict import Scope, find_owner, restrict, restricted_members, scope_of
 
 if TYPE_CHECKING:  # the renderer (Jinja2, Babel, charts) is imported only by what renders: `check` never pays for it
+    from funnel_site.figures import Figures
     from funnel_site.render import PageCache
+    from funnel_site.restrict import Scope
     from funnel_site.site_cache import SiteCache
 
 MARKER = ".funnel-site"
@@ -72,11 +71,14 @@ class Built:
 
 def check(root: Path, today: date, cache_dir: Path | None = None, jobs: int | None = None, progress: Progress = SILENT) -> Checked:
     """Load and validate; raise InvalidLeads when any lead has an error (warnings included in it)."""
-    return check_project(load_project(root, cache_dir, jobs, progress), today)
+    return check_project(load_project(root, cache_dir, jobs, progress, _prepare_figures), today)
 
 
 def check_project(project: Project, today: date, scope: Scope | None = None) -> Checked:
     """Validate a loaded project and compute its figures and warnings."""
+    from funnel_site.checks import pipeline_warnings
+    from funnel_site.figures import compute
+
     if any(p.is_error for p in project.problems):
         raise InvalidLeads(list(project.problems))
     with collector_paused():  # figures are all kept: at 100k leads the collector's scans cost 0.7 of 1.8 s
@@ -111,6 +113,8 @@ def build(
     config = sources.config
     del sources  # the lead files' bytes, when read before the parse: 140 MB at 100k leads, not needed while rendering
     if owner is not None:
+        from funnel_site.restrict import find_owner
+
         find_owner(project, owner)  # an unknown owner is a usage error even when some lead is invalid
     checked = check_project(project, today)
     if owner is not None:
@@ -136,11 +140,19 @@ def _cached_before(cache_dir: Path | None, out: Path) -> bool:
     return has_parsed_leads(cache_dir) or manifest_file(cache_dir, out).exists()
 
 
+def _prepare_figures() -> None:
+    """The modules that compute the figures and warnings, imported while the parse workers parse: before the parse,
+    the other core would wait for them (~10-15 ms, most of it making their dataclasses)."""
+    import funnel_site.checks  # noqa: F401 - and with it funnel_site.figures
+
+
 def _prepare_renderer(locale: str) -> None:
     """The renderer's modules (Jinja2, Babel, the page modules) and its locale's CLDR data, loaded while the parse
     workers parse: after the parse, the other core would wait for them (10k leads: ~50-100 ms), and the data-file
     process, forked later, inherits the data instead of loading it again (~10 ms). Not at start-up: `check` needs none."""
     from babel import Locale, UnknownLocaleError
+
+    _prepare_figures()
 
     import funnel_site.render  # noqa: F401
 
@@ -160,6 +172,8 @@ def _site_cache(cache_dir: Path | None, out: Path, sources: Sources, today: date
 
 def restricted_check(checked: Checked, owner: str, today: date) -> Checked:
     """The checked project as ``owner`` may see it; figures and warnings computed over their leads only."""
+    from funnel_site.restrict import restrict, scope_of
+
     return check_project(restrict(checked.project, owner), today, scope_of(checked.project, owner))
 
 
@@ -214,6 +228,8 @@ def write_checked(
 
 def split_site(checked: Checked, today: date) -> dict[str, bytes]:
     """The full site plus, under owners/<id>/, the restricted site of every member-role team member."""
+    from funnel_site.restrict import restricted_members
+
     files = render_checked(checked)
     for member in restricted_members(checked.project):
         own = render_checked(restricted_check(checked, member.id, today))

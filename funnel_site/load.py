@@ -48,14 +48,17 @@ class Sources:
         return {path: entry_key(path, raw) for path, raw in zip(self.paths, self.raw) if raw is not None}
 
 
-def load_project(root: Path, cache_dir: Path | None = None, jobs: int | None = None, progress: Progress = SILENT) -> Project:
+def load_project(
+    root: Path, cache_dir: Path | None = None, jobs: int | None = None, progress: Progress = SILENT,
+    meanwhile: Callable[[], object] = lambda: None,
+) -> Project:
     """Read and validate a pipeline directory. Config problems raise ConfigError; lead problems are kept.
 
     ``cache_dir``: reuse (and update) the parsed leads cached there. ``jobs``: parsing processes
-    (default: all cores once there are many files; see parallel.py).
+    (default: all cores once there are many files; see parallel.py). ``meanwhile``: as ``parse_sources``.
     """
     read = cache_dir is not None and has_parsed_leads(cache_dir)
-    return parse_sources(read_sources(root, progress, read), cache_dir, jobs, progress)[0]
+    return parse_sources(read_sources(root, progress, read), cache_dir, jobs, progress, meanwhile)[0]
 
 
 def read_sources(root: Path, progress: Progress = SILENT, read: bool = True) -> Sources:
