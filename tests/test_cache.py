@@ -321,3 +321,18 @@ def test_frozen_objects_stay_frozen_after_the_collector_was_paused() -> None:
     assert gc.get_freeze_count() == frozen
     assert not any(obj is made for obj in gc.get_objects(generation=2))  # not promoted: that would unfreeze ``kept``
     assert not any(obj is kept for obj in gc.get_objects())
+
+
+def test_the_collector_stays_paused_until_the_leads_are_read(make_project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """What the loader makes after the parse (the cache's chunks, the lists of read problems) would start a full
+    collection over every lead's objects once the collector runs again (100k leads: 0.7 s)."""
+    save = LeadCache.save
+    paused = []
+
+    def saving(self: LeadCache) -> None:
+        paused.append(not gc.isenabled())
+        save(self)
+
+    monkeypatch.setattr(LeadCache, "save", saving)
+    load_project(make_project({"leads/acme.md": lead(), "leads/beta.md": lead(title="Beta")}), tmp_path / "cache", jobs=2)
+    assert paused == [True] and gc.isenabled()
