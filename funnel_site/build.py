@@ -121,7 +121,8 @@ def build(
         checked = restricted_check(checked, owner, today)
     written: Recorded | None = None
     if split:
-        write_site(split_site(checked, today), out)
+        with collector_paused():  # the sites are rendered in memory, making next to no cyclic garbage (see write_checked)
+            write_site(split_site(checked, today), out)
     else:
         written = write_checked(checked, out, jobs, progress, site)
     if site is not None:

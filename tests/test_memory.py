@@ -75,6 +75,20 @@ def test_no_process_looks_for_cyclic_garbage_while_the_site_is_written(make_proj
     assert (tmp_path / "site" / "leads" / "acme.html").is_file()
     assert gc.isenabled()
 
+
+def test_no_collection_while_the_sites_of_a_split_build_are_rendered(make_project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """A split build renders the full site and every member's in memory: 10k leads' split build spent ~0.5 s collecting."""
+    render_checked = build_module.render_checked
+    paused = []
+
+    def rendering(*args, **kwargs):  # type: ignore[no-untyped-def]
+        paused.append(not gc.isenabled())
+        return render_checked(*args, **kwargs)
+
+    monkeypatch.setattr(build_module, "render_checked", rendering)
+    build_module.build(make_project(LEADS), tmp_path / "site", date.fromisoformat(TODAY), split=True)
+    assert paused and all(paused) and gc.isenabled()
+
 def test_model_objects_have_no_dict_and_survive_pickling(make_project) -> None:  # type: ignore[no-untyped-def]
     lead = load_project(make_project(LEADS)).leads[0]
     entry = HistoryEntry(date(2026, 11, 1), "offer")
