@@ -248,8 +248,8 @@ class Bench:
         self.rows += self.measure_serve_reload(size, root, runs)
 
     def measure_serve_edit(self, size: str, root: Path, runs: int) -> Row:
-        """The dev server's session in-process: one lead edited, time until its pages are written."""
-        row = Row(size, "serve: one-lead edit -> pages written")
+        """The dev server's session in-process: one lead edited, time until its pages are rendered and published (served from memory)."""
+        row = Row(size, "serve: one-lead edit -> pages rendered, served from memory")
         if not self.has_serve:
             row.note = "n/a (serve not available)"
             return row
@@ -258,7 +258,7 @@ class Bench:
                                 capture_output=True, text=True, check=True)
         figures = json.loads(result.stdout.splitlines()[-1])
         row.samples = [Sample(ms / 1000, 0.0, 0) for ms in figures["edit_ms"]]
-        row.note = f"{statistics.median(figures['written']):.0f} files rewritten per edit; in-process, watcher latency not included"
+        row.note = f"{statistics.median(figures['written']):.0f} files changed per edit; in-process, watcher latency not included"
         return row
 
     def measure_serve_reload(self, size: str, root: Path, runs: int) -> list[Row]:

@@ -1,4 +1,4 @@
-"""The model kept in memory while serving: re-read only changed files, rewrite only changed pages."""
+"""The model kept in memory while serving: re-read only changed files, render only changed pages."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ import posixpath
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Iterable
+from types import MappingProxyType
+from typing import Iterable, Mapping
 
-from funnel_site.build import Checked, render_checked, sync_site
+from funnel_site.build import Checked, render_checked
 from funnel_site.checks import lead_warnings
 from funnel_site.config import CONFIG_FILE
 from funnel_site.figures import LeadFigures, compute
@@ -21,15 +22,6 @@ from funnel_site.load import LEADS_DIR, find_lead_files, load_project, read_lead
 from funnel_site.model import Lead, Project
 from funnel_site.problems import ConfigError, Problem, sort_problems
 from funnel_site.render import PageCache
-
-
-RELOAD_SCRIPT = "/__livereload.js"
-_RELOAD_TAG = f'<script src="{RELOAD_SCRIPT}" defer></script>\n</head>'.encode()
-
-
-def with_reload_script(files: dict[str, bytes]) -> dict[str, bytes]:
-    """The dev server's pages load the live-reload script; a normal build never contains it."""
-    return {path: data.replace(b"</head>", _RELOAD_TAG, 1) if path.endswith(".html") else data for path, data in files.items()}
 
 
 def _settle() -> None:
@@ -58,10 +50,11 @@ def _plain_file(path: Path) -> bool:
 
 @dataclass
 class Outcome:
-    """What one rebuild did: the problems that block the site (empty when it succeeded) and pages written."""
+    """What one rebuild did: the problems that block the site (empty when it succeeded), the files whose bytes
+    changed or that are new, and the files gone."""
 
     problems: list[Problem]
-    written: int = 0
+    changed: int = 0
     removed: int = 0
 
     @property
@@ -71,16 +64,16 @@ class Outcome:
 
 @dataclass
 class DevSession:
-    """One pipeline being served. Not thread-safe: one watcher thread drives it."""
+    """One pipeline being served. Not thread-safe: one watcher thread drives it (other threads may read
+    ``rendered``, which each rebuild replaces whole)."""
 
     root: Path
-    out: Path
     today: date
     project: Project | None = None
     leads: dict[str, Lead] = field(default_factory=dict)  # by path
     lead_problems: dict[str, list[Problem]] = field(default_factory=dict)  # by path
-    files: dict[str, bytes] = field(default_factory=dict)  # what is on disk in `out`
-    rendered: dict[str, bytes] = field(default_factory=dict)  # the same without the reload script
+    # the files of the last good build, a normal build's bytes; replaced by each, never changed (``serve`` sends them)
+    rendered: Mapping[str, bytes] = field(default_factory=lambda: MappingProxyType({}))
     pages: PageCache = field(default_factory=PageCache)  # rendered pages and rows, and what they showed
     checked: Checked | None = None  # the last valid project with its figures and warnings
     # the warnings of each lead (sorted), in the order of the leads they are for
@@ -88,7 +81,6 @@ class DevSession:
     _scan: tuple[frozenset[str], list[Problem]] | None = None  # the last find_lead_files: lead files, file problems
     _order: list[str] = field(default_factory=list)  # the paths of project.leads, in their (sorted) order
     _linked: tuple[str, ...] = ()  # the lead files of the last scan reached through a symlink (see ``_linked``)
-    _superseded: list[int] = field(default_factory=list)  # the files the last rebuild wrote over, still open: ``release``
 
     def __post_init__(self) -> None:
         self.root = self.root.resolve()  # watchfiles reports paths under the resolved root
@@ -116,10 +108,10 @@ class DevSession:
     def apply(self, changed: Iterable[Path]) -> Outcome:
         """Rebuild after the given files changed (added, modified or deleted).
 
-        The cycle collector waits until the pages are written: a rebuild allocates a few hundred
+        The cycle collector waits until the pages are rendered: a rebuild allocates a few hundred
         thousand small objects, and each of the hundred collections they would start walks into the
         kept leads and rows (cache misses all over a large heap). What is left is collected later,
-        by the next collection or by ``serve`` right after the browser was told to reload.
+        by the next collection or by ``serve`` once it was quiet for a moment (``serve.next_batch``).
         """
         enabled = gc.isenabled()
         gc.disable()
@@ -204,26 +196,10 @@ class DevSession:
             rendered = render_checked(checked, self.pages)
         except ConfigError as error:
             return Outcome(list(error.problems))
-        files = dict(self.files)  # the files the render did not make anew are last build's very bytes
-        for gone in files.keys() - rendered.keys():
-            del files[gone]
-        files.update((path, self._served(path, rendered[path])) for path in self.pages.changed)
-        self.release()
-        written, removed = sync_site(files, self.out, self.files, self.pages.changed, self._superseded)
-        self.files, self.rendered = files, rendered
-        return Outcome([], written, removed)
-
-    def release(self) -> None:
-        """Let the file system free the files the last rebuild wrote over (``sync_site``): the caller does it
-        once the browser was told to reload; the next rebuild does it at the latest."""
-        while self._superseded:
-            os.close(self._superseded.pop())
-
-    def _served(self, path: str, data: bytes) -> bytes:
-        """The file with the reload script; the same bytes object as last time for a page rendered as before."""
-        if self.rendered.get(path) is data:
-            return self.files[path]
-        return with_reload_script({path: data})[path]
+        last = self.rendered  # only the files the render made anew can differ: the others are last build's very bytes
+        changed = sum(last.get(path) != rendered[path] for path in self.pages.changed)
+        self.rendered = MappingProxyType(rendered)
+        return Outcome([], changed, len(last.keys() - rendered.keys()))
 
     def _forget(self) -> None:
         """Nothing rendered or computed before is reused (config, templates or today changed)."""

@@ -6,7 +6,7 @@ import gc
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -107,3 +107,23 @@ def lead(**fields: object) -> str:
     """A lead file from keyword fields (values written as YAML scalars), with a short note."""
     lines = ["---"] + [f"{key}: {value}" for key, value in fields.items()] + ["---", "Notes.", ""]
     return "\n".join(lines)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One Chromium for all browser tests, whatever module they are in: a second Playwright in one process fails."""
+    from playwright.sync_api import sync_playwright
+
+    from browser_support import ARGS, CHROMIUM
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def context(browser: Any) -> Iterator[Any]:
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield ctx
+    ctx.close()

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from browser_support import ARGS, CHROMIUM, SCREENSHOTS, axe_source, serious_violations, serve, watched_page
+from browser_support import SCREENSHOTS, axe_source, serious_violations, serve, watched_page
 from conftest import BASE_CONFIG, TODAY, write_project
 from funnel_site.build import build
 
@@ -75,23 +75,8 @@ def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="session")
 def server(sample_site: Path) -> Iterator[str]:
     yield from serve(sample_site)
-
-
-@pytest.fixture
-def context(browser: Any) -> Iterator[Any]:
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    yield ctx
-    ctx.close()
 
 
 @pytest.mark.parametrize("page_path", PAGE_TYPES)

@@ -32,11 +32,11 @@ def acme(value: int, stage: str = "offer") -> str:
 
 
 class Server:
-    def __init__(self, root: Path, *extra: str) -> None:
+    def __init__(self, root: Path, *extra: str, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "funnel_site", "serve", str(root), "--port", str(self.port), "--today", TODAY, *extra],
-            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
         )
         self.lines: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -168,6 +168,24 @@ def test_traversal_is_refused(server: Server, path: str) -> None:
     status, _, body = server.get(path)
     assert status in (403, 404)
     assert b"title: Testpipeline" not in body and b"root:" not in body
+
+
+def test_the_site_is_served_from_memory_nothing_is_written(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "pipeline", {"leads/acme.md": acme(1000)})
+    pipeline = sorted(root.rglob("*"))
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    running = Server(root, env={"TMPDIR": str(temporary)})
+    try:
+        running.wait_for_line("Serving ")
+        (root / "leads" / "acme.md").write_text(acme(2500))
+        running.wait_until("/data.json", lambda b: pipeline_value(b) == 2500)
+        running.wait_for_line("ms: 7 changed")
+        assert [line.split(" ms: ")[1] for line in running.lines if line.startswith("rebuilt in ")] == [
+            "15 changed, 0 removed", "7 changed, 0 removed"]
+        assert list(temporary.iterdir()) == [] and sorted(root.rglob("*")) == pipeline
+    finally:
+        assert running.stop() == 0
 
 
 def test_ctrl_c_exits_cleanly(server: Server) -> None:

@@ -11,8 +11,8 @@ import pytest
 
 from conftest import lead, write_project
 from funnel_site import datajson, load, table_data, views
-from funnel_site.build import check
-from funnel_site.devsession import DevSession, with_reload_script
+from funnel_site.build import MARKER, build, check
+from funnel_site.devsession import DevSession
 from funnel_site.fragments import ROW_END, Fragments
 from funnel_site.render import SitePlan, render_site
 
@@ -58,14 +58,14 @@ def recorded_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def start(tmp_path: Path) -> DevSession:
-    dev = DevSession(write_project(tmp_path / "p", dict(LEADS)), tmp_path / "out", TODAY)
+    dev = DevSession(write_project(tmp_path / "p", dict(LEADS)), TODAY)
     assert dev.full_build().ok
     return dev
 
 
 def cold(dev: DevSession) -> dict[str, bytes]:
     checked = check(dev.root, dev.today)
-    return with_reload_script(render_site(checked.project, checked.figures, checked.problems))
+    return render_site(checked.project, checked.figures, checked.problems)
 
 
 def save(dev: DevSession, relative: str, text: str | None) -> None:
@@ -104,15 +104,17 @@ EDITS: list[tuple[str, str, str | None]] = [
 @pytest.mark.usefixtures("small_table_pages")
 def test_site_equals_a_cold_build_after_every_edit(tmp_path: Path) -> None:
     dev = start(tmp_path)
-    assert dev.files == cold(dev)
-    for what, relative, text in EDITS:
+    assert dev.rendered == cold(dev)
+    for number, (what, relative, text) in enumerate(EDITS):
         save(dev, relative, text)
-        assert dev.files == cold(dev), what
-        assert on_disk(dev.out) == dev.files, what  # what the server sends
+        assert dev.rendered == cold(dev), what
+        assert dev.rendered == built(dev, tmp_path / f"site-{number}"), what  # what the server sends
 
 
-def on_disk(out: Path) -> dict[str, bytes]:
-    return {path.relative_to(out).as_posix(): path.read_bytes() for path in out.rglob("*") if path.is_file()}
+def built(dev: DevSession, out: Path) -> dict[str, bytes]:
+    """What ``funnel-site build`` writes, but its marker."""
+    build(dev.root, out, dev.today, jobs=1)
+    return {path.relative_to(out).as_posix(): path.read_bytes() for path in out.rglob("*") if path.is_file() and path.name != MARKER}
 
 
 @pytest.mark.usefixtures("small_table_pages")
@@ -120,13 +122,13 @@ def test_rename_invalid_and_fixed_lead(tmp_path: Path) -> None:
     dev = start(tmp_path)
     (dev.root / "leads" / "a.md").rename(dev.root / "leads" / "z.md")
     assert dev.apply({dev.root / "leads" / "a.md", dev.root / "leads" / "z.md"}).ok
-    assert dev.files == cold(dev) and "leads/z.html" in dev.files and "leads/a.html" not in dev.files
-    before = dict(dev.files)
+    assert dev.rendered == cold(dev) and "leads/z.html" in dev.rendered and "leads/a.html" not in dev.rendered
+    before = dict(dev.rendered)
     (dev.root / "leads" / "c.md").write_text(active("Gamma", 300, stage="negotation"))
     assert [p.field for p in dev.apply({dev.root / "leads" / "c.md"}).problems] == ["stage"]
-    assert dev.files == before
+    assert dev.rendered == before
     save(dev, "leads/c.md", active("Gamma", 301, stage="negotiation"))
-    assert dev.files == cold(dev)
+    assert dev.rendered == cold(dev)
 
 
 @pytest.mark.usefixtures("small_table_pages")
@@ -134,7 +136,7 @@ def test_a_new_today_recomputes_everything(tmp_path: Path) -> None:
     dev = start(tmp_path)
     dev.today = date(2026, 12, 3)  # Alpha's follow-up (2026-11-30) and close date are now past
     save(dev, "leads/b.md", active("Beta", 201, company="Acme GmbH", owner="ben"))
-    assert dev.files == cold(dev)
+    assert dev.rendered == cold(dev)
 
 
 def kept(fragments: Fragments, kind: str, item: object) -> str | None:
@@ -196,7 +198,7 @@ def test_text_holding_the_markers_still_renders_exactly(tmp_path: Path) -> None:
     dev = start(tmp_path)
     save(dev, "leads/a.md", active(f"Alpha {ROW_END} {datajson._SLOT} marked", 150, company="Acme GmbH"))
     save(dev, "leads/c.md", active("Gamma", 302, stage="negotiation", follow_up="2026-11-10"))
-    assert dev.files == cold(dev)
+    assert dev.rendered == cold(dev)
 
 
 def test_saving_a_known_lead_does_not_scan_the_folders_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -211,7 +213,7 @@ def test_saving_a_known_lead_does_not_scan_the_folders_again(tmp_path: Path, mon
     (dev.root / "leads" / "new.md").unlink()
     (dev.root / "leads" / "new.md").symlink_to(dev.root / "leads" / "a.md")  # no longer a plain file
     assert dev.apply({dev.root / "leads" / "new.md"}).ok
-    assert scans == [dev.root, dev.root] and dev.files == cold(dev)
+    assert scans == [dev.root, dev.root] and dev.rendered == cold(dev)
 
 
 def test_ideas_and_closed_pages_are_kept_while_only_active_leads_change(tmp_path: Path) -> None:
@@ -221,7 +223,7 @@ def test_ideas_and_closed_pages_are_kept_while_only_active_leads_change(tmp_path
     assert dev.pages["ideas.html"][1] is ideas and dev.pages["closed.html"][1] is closed
     save(dev, "leads/f.md", lead(title="Phi", owner="ben", status="lost", value=51, closed_on="2026-11-02", reason="Price"))
     assert dev.pages["ideas.html"][1] is ideas and dev.pages["closed.html"][1] is not closed
-    assert dev.files == cold(dev)
+    assert dev.rendered == cold(dev)
 
 
 def test_kept_order_equals_a_fresh_sort_after_items_come_and_go() -> None:
@@ -298,7 +300,7 @@ def test_an_owner_page_keeps_the_rows_of_unchanged_leads(tmp_path: Path) -> None
     assert row is not None and row.startswith("<tr>\n<th scope=\"row\"><a href=\"../leads/c.html\">Gamma</a>")
     save(dev, "leads/a.md", active("Alpha", 160, company="Acme GmbH"))
     assert kept(dev.pages.fragments, "rows-owner-leads.html@../", gamma) is row
-    assert dev.files == cold(dev)
+    assert dev.rendered == cold(dev)
 
 
 @pytest.mark.usefixtures("small_table_pages")
@@ -306,12 +308,12 @@ def test_capped_board_columns_and_top_list_equal_a_cold_build_after_every_edit(t
     monkeypatch.setattr(views, "capped", functools.partial(views.capped, limit=1))  # kept rankings decide what is shown
     monkeypatch.setattr(views, "top_weighted", functools.partial(views.top_weighted, count=2))
     dev = start(tmp_path)
-    board = dev.files["board.html"]
-    assert board.count(b'<li class="card') == 3 and dev.files == cold(dev)  # four active leads, two of them in one stage
+    board = dev.rendered["board.html"]
+    assert board.count(b'<li class="card') == 3 and dev.rendered == cold(dev)  # four active leads, two of them in one stage
     for what, relative, text in EDITS:
         save(dev, relative, text)
-        assert dev.files == cold(dev), what
-    assert dev.files["board.html"] != board
+        assert dev.rendered == cold(dev), what
+    assert dev.rendered["board.html"] != board
 
 
 def test_a_list_is_matched_with_last_builds_list_of_the_same_first_item() -> None:
@@ -338,7 +340,7 @@ def test_an_edit_renders_only_its_own_lead_and_company_pages(tmp_path: Path, mon
     save(dev, "leads/a.md", active("Alpha", 150, company="Acme GmbH"))
     own = [path for path in rendered if path.startswith(("leads/", "companies/"))]
     assert own == ["leads/a.html", "companies/acme-gmbh.html"]
-    assert dev.files == cold(dev)
+    assert dev.rendered == cold(dev)
 
 
 @pytest.mark.usefixtures("small_table_pages")
@@ -347,12 +349,12 @@ def test_an_edit_renders_only_the_table_pages_whose_rows_changed(tmp_path: Path,
     rendered = recorded_renders(monkeypatch)
     save(dev, "leads/a.md", active("Alpha", 100, company="Acme GmbH", next_step="Send the offer"))
     assert [path for path in rendered if path.startswith("leads") and path.endswith(".html") and "/" not in path] == ["leads.html"]
-    assert dev.files == cold(dev)
+    assert dev.rendered == cold(dev)
     rendered.clear()
     save(dev, "leads/sub/g.md", active("Gamma two", 70, stage="lead", source="website", tags="[x, z]"))  # a new tag: every menu
     assert [path for path in rendered if path.startswith("leads") and path.endswith(".html") and "/" not in path] == [
         "leads.html", "leads-2.html", "leads-3.html"]
-    assert dev.files == cold(dev)
+    assert dev.rendered == cold(dev)
 
 
 def test_a_rename_renders_only_the_renamed_lead_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -364,7 +366,7 @@ def test_a_rename_renders_only_the_renamed_lead_page(tmp_path: Path, monkeypatch
     assert dev.apply({dev.root / "leads" / "a.md", dev.root / "leads" / "z.md"}).ok
     assert [path for path in rendered if path.startswith("leads/")] == ["leads/z.html"]
     assert all(f is kept[f.lead.path] for f in dev.checked.figures.leads if f.lead.path != "leads/z.md")  # type: ignore[union-attr]
-    assert dev.files == cold(dev)
+    assert dev.rendered == cold(dev)
 
 
 def test_counted_values_follow_the_items_that_come_and_go() -> None:
@@ -381,9 +383,9 @@ def test_counted_values_follow_the_items_that_come_and_go() -> None:
 def test_filter_menus_follow_a_lead_whose_source_and_tags_change(tmp_path: Path) -> None:
     dev = start(tmp_path)
     save(dev, "leads/sub/g.md", active("Gamma two", 70, stage="lead", source="referral", tags="[z]"))
-    assert b">referral<" in dev.files["leads.html"] and b">z<" in dev.files["leads.html"]
-    assert b"website" not in dev.files["leads.html"]
-    assert dev.files == cold(dev)
+    assert b">referral<" in dev.rendered["leads.html"] and b">z<" in dev.rendered["leads.html"]
+    assert b"website" not in dev.rendered["leads.html"]
+    assert dev.rendered == cold(dev)
 
 
 @pytest.mark.usefixtures("small_table_pages")
@@ -392,11 +394,11 @@ def test_leads_data_rows_are_put_in_as_bytes_or_through_the_template_when_the_pa
 ) -> None:
     dev = start(tmp_path)
     save(dev, "leads/a.md", active("Alpha \ue004", 150, company="Acme GmbH"))  # the marker in a row is no marker
-    assert dev.files == cold(dev)
+    assert dev.rendered == cold(dev)
     monkeypatch.setattr(table_data, "SLOT", "funnelLeads")  # now the page around the rows holds it too
     save(dev, "leads/a.md", active("Alpha", 160, company="Acme GmbH"))
-    assert dev.files["leads-data.js"].startswith(b'window.funnelLeads = {"rows":[')
-    assert dev.files == cold(dev)
+    assert dev.rendered["leads-data.js"].startswith(b'window.funnelLeads = {"rows":[')
+    assert dev.rendered == cold(dev)
 
 
 def test_a_list_whose_first_item_changed_is_found_by_its_last() -> None:
@@ -418,11 +420,11 @@ def test_a_list_whose_first_item_changed_is_found_by_its_last() -> None:
 
 def test_owner_pages_follow_a_changed_company_file_name(tmp_path: Path) -> None:
     dev = start(tmp_path)
-    assert b"companies/acme-gmbh.html" in dev.files["owners/anna.html"]
+    assert b"companies/acme-gmbh.html" in dev.rendered["owners/anna.html"]
     # another company with the same readable name: both now get a hashed file name, anna's rows link the new one
     save(dev, "leads/h.md", lead(title="Eta", owner="ben", status="potential", follow_up="2026-12-05", company="ACME GmbH"))
-    assert b"companies/acme-gmbh.html" not in dev.files["owners/anna.html"]
-    assert dev.files == cold(dev)
+    assert b"companies/acme-gmbh.html" not in dev.rendered["owners/anna.html"]
+    assert dev.rendered == cold(dev)
 
 
 def test_kept_groups_equal_a_fresh_grouping_after_random_edits() -> None:
