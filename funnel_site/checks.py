@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from funnel_site.figures import Figures, LeadFigures
+from funnel_site.model import Lead
 from funnel_site.problems import Problem, sort_problems
 
 
@@ -19,21 +20,21 @@ def pipeline_warnings(figures: Figures) -> list[Problem]:
 def lead_warnings(figures: LeadFigures, today: date) -> list[Problem]:
     lead = figures.lead
     found = []
-
-    def warn(field: str, message: str, rule: str) -> None:
-        found.append(Problem(lead.path, lead.line_of(field), field, message, "warning", rule))
-
     if lead.status == "active" and lead.expected_close is not None and lead.expected_close < today:
-        warn("expected_close", f"{lead.expected_close} has passed; move the date or close the lead", "close-date-passed")
+        found.append(_warning(lead, "expected_close", f"{lead.expected_close} has passed; move the date or close the lead", "close-date-passed"))
     if figures.follow_up_overdue:
         days = (today - lead.follow_up).days  # type: ignore[operator]
-        warn("follow_up", f"follow-up was due {days} {_days(days)} ago ({lead.follow_up})", "follow-up-overdue")
+        found.append(_warning(lead, "follow_up", f"follow-up was due {days} {_days(days)} ago ({lead.follow_up})", "follow-up-overdue"))
     if figures.stale:
         field = next((k for k in ("last_contact", "created", "history") if k in lead.lines), "last_contact")
-        warn(field, f"stale: no activity for {figures.days_since_touch} days (last on {figures.last_touch})", "stale")
+        found.append(_warning(lead, field, f"stale: no activity for {figures.days_since_touch} days (last on {figures.last_touch})", "stale"))
     if lead.status == "active" and not (lead.next_step or "").strip():
-        warn("next_step", "active lead without a next step", "no-next-step")
+        found.append(_warning(lead, "next_step", "active lead without a next step", "no-next-step"))
     return found
+
+
+def _warning(lead: Lead, field: str, message: str, rule: str) -> Problem:
+    return Problem(lead.path, lead.line_of(field), field, message, "warning", rule)
 
 
 def _days(count: int) -> str:

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import partial
-from typing import Iterable, Mapping, Sequence
+from typing import ClassVar, Iterable, Mapping, Sequence
 
-from funnel_site.model import STATUSES, Config, Lead, Member, Project, Stage, Target
+from funnel_site.model import STATUSES, Config, Lead, Member, Project, Stage, Target, with_build
 from funnel_site.tally import CLOSED, NONE, Sums, Tally, tallied
 
 YOUNG_DAYS = 30
-HUNDRED = Decimal(100)
+ZERO, ONE, HUNDRED = Decimal(0), Decimal(1), Decimal(100)
 _is_true = partial(operator.is_, True)
 _date_of = operator.attrgetter("date")
 
@@ -24,8 +24,10 @@ class Rate:
     by_value: Decimal | None
 
 
-@dataclass(frozen=True)
+@with_build
+@dataclass(frozen=True, slots=True)
 class LeadFigures:
+    build: ClassVar[type[LeadFigures]]  # the cheap constructor (model.with_build): one per lead
     lead: Lead
     value: Decimal | None  # in base currency
     probability: Decimal  # fraction 0..1 that was used
@@ -132,7 +134,7 @@ def compute(project: Project, today: date, previous: Figures | None = None, upda
         if found is not None:
             return _figures(found[0], config, today, found[1])
     known = {id(f.lead): f for f in previous.leads} if previous is not None else {}
-    leads = tuple(_known(known, lead) or lead_figures(lead, config, today) for lead in project.leads)
+    leads = tuple((known and _known(known, lead)) or lead_figures(lead, config, today) for lead in project.leads)
     tally = tallied(leads, project.leads, config, updatable or (previous is not None and previous.tally is not None))
     return _figures(tally, config, today, leads)
 
@@ -145,38 +147,44 @@ def _known(known: dict[int, LeadFigures], lead: Lead) -> LeadFigures | None:
 def probability_used(lead: Lead, config: Config) -> Decimal:
     """The lead's own probability overrides its stage's; won counts 100 %, lost and cancelled 0 %."""
     if lead.status == "won":
-        return Decimal(1)
+        return ONE
     if lead.status in ("lost", "cancelled"):
-        return Decimal(0)
+        return ZERO
     if lead.probability is not None:
         return lead.probability / HUNDRED
     stage = config.stage(lead.stage)
-    return stage.probability / HUNDRED if stage is not None else Decimal(0)
+    return stage.probability / HUNDRED if stage is not None else ZERO
 
 
 def lead_figures(lead: Lead, config: Config, today: date) -> LeadFigures:
     probability = probability_used(lead, config)
     touch = last_touch(lead)
-    stale_after = _stale_after(lead, config)
-    return LeadFigures(
+    since_touch = (today - touch).days if touch else None
+    age = (today - lead.created).days if lead.created else None
+    is_open = lead.status in ("active", "potential")
+    return LeadFigures.build(
         lead=lead,
         value=lead.value_base,
         probability=probability,
         weighted=lead.value_base * probability if lead.value_base is not None else None,
-        follow_up_overdue=lead.status in ("active", "potential") and lead.follow_up is not None and lead.follow_up < today,
-        stale=lead.status == "active" and touch is not None and (today - touch).days > stale_after,
-        age_days=(today - lead.created).days if lead.created else None,
+        follow_up_overdue=is_open and lead.follow_up is not None and lead.follow_up < today,
+        stale=lead.status == "active" and since_touch is not None and since_touch > _stale_after(lead, config),
+        age_days=age,
         last_touch=touch,
-        days_since_touch=(today - touch).days if touch else None,
+        days_since_touch=since_touch,
         stage_since=_stage_since(lead),
         qualified=all(map(_is_true, map(lead.qualification.get, config.qualification))),
-        young=lead.status in ("active", "potential") and lead.created is not None and 0 <= (today - lead.created).days < YOUNG_DAYS,
+        young=is_open and age is not None and 0 <= age < YOUNG_DAYS,
     )
 
 
 def last_touch(lead: Lead) -> date | None:
     """The latest of created, last_contact and the history dates."""
-    return max(filter(None, (lead.created, lead.last_contact, *map(_date_of, lead.history))), default=None)  # dates are true
+    latest = lead.created
+    for day in (lead.last_contact, *map(_date_of, lead.history)):
+        if day is not None and (latest is None or day > latest):  # what max() compares, without its ~3k of argument parsing
+            latest = day
+    return latest
 
 
 def _stale_after(lead: Lead, config: Config) -> int:
@@ -187,8 +195,10 @@ def _stale_after(lead: Lead, config: Config) -> int:
 
 
 def _stage_since(lead: Lead) -> date | None:
-    entries = [h.date for h in lead.history if h.stage == lead.stage]
-    return entries[-1] if entries else None
+    for entry in reversed(lead.history):
+        if entry.stage == lead.stage:
+            return entry.date
+    return None
 
 
 def _sum(values: Iterable[Decimal | None]) -> Decimal:
@@ -244,10 +254,16 @@ def _figures(tally: Tally, config: Config, today: date, leads: tuple[LeadFigures
         forecast_by_month=tuple(_bucket(tally.forecast[month], month) for month in sorted(tally.forecast)),
         closed_by_month=tuple(_outcome_month(month, tally.closed[month]) for month in sorted(tally.closed)),
         owners=tuple(_owner(member, tally.owners.get(member.id, {})) for member in config.team),
-        targets=tuple(_target_sums(target, won.value, expected.weighted, expected.value) for target, won, expected in tally.targets),
+        targets=tuple(_targets(tally, config.targets)),
         by_status={status: tuple(found) for status, found in tally.split.items()},
         tally=tally if tally.updatable else None,
     )
+
+
+def _targets(tally: Tally, targets: tuple[Target, ...]) -> Iterable[TargetFigures]:
+    for index, target in enumerate(targets):
+        won, expected = tally.won_in.get(index, NONE), tally.expected_in.get(index, NONE)
+        yield _target_sums(target, won.value, expected.weighted, expected.value)
 
 
 def _bucket(sums: Sums, key: str) -> Bucket:

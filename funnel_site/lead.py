@@ -44,7 +44,7 @@ def parse_lead(
     status = _status(reader, data)
     expected_close, closed_on, created, last_contact, follow_up = _dates(reader, data)
     value, currency, value_base = _money(reader, data, config)
-    lead = Lead(
+    lead = Lead.build(
         id=lead_id,
         path=path,
         title=reader.text(data, "title", required=True) or "",
@@ -217,7 +217,7 @@ def _history(reader: FieldReader, value: Any, config: Config) -> tuple[HistoryEn
     entries = []
     for index, item in enumerate(value):
         if type(item) is dict and item.keys() == _HISTORY_KEYS and isinstance(item["date"], date) and _is_stage(item["stage"], config):
-            entries.append(HistoryEntry(item["date"], item["stage"]))  # the usual entry, with nothing to report
+            entries.append(HistoryEntry.build(item["date"], item["stage"]))  # the usual entry, with nothing to report
             continue
         known = [s.id for s in config.stages] + list(CLOSED)
         field = f"history[{index}]"
@@ -237,7 +237,7 @@ def _history(reader: FieldReader, value: Any, config: Config) -> tuple[HistoryEn
         if stage not in known:
             reader.error(f"{field}.stage", f"unknown stage {describe(stage)} (known: {choices(known)})")
         elif when is not None:
-            entries.append(HistoryEntry(when, stage))
+            entries.append(HistoryEntry.build(when, stage))
     _check_order(reader, entries)
     return tuple(entries)
 

@@ -2,16 +2,48 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, make_dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal, Mapping
+from operator import attrgetter
+from typing import Any, ClassVar, Literal, Mapping, TypeVar
 
 Status = Literal["potential", "active", "won", "lost", "cancelled"]
 STATUSES: tuple[Status, ...] = ("potential", "active", "won", "lost", "cancelled")
 CLOSED: tuple[Status, ...] = ("won", "lost", "cancelled")
 Role = Literal["manager", "member"]
 DEFAULT_QUALIFICATION = ("budget", "authority", "need", "timeline")
+_Frozen = TypeVar("_Frozen")
+
+
+def with_build(cls: type[_Frozen]) -> type[_Frozen]:
+    """Gives a frozen, slotted dataclass made for every lead a cheaper constructor: ``cls.build``.
+
+    A frozen dataclass's ``__init__`` stores each field through ``object.__setattr__``, its own ``__setattr__``
+    refusing: ~1.4k instructions a field, 53k for a ``Lead`` built by keyword (39k positionally). ``cls.build``
+    is an unfrozen dataclass of the same fields and slots: it stores them plainly, then makes the new object a
+    ``cls`` (``__class__`` assignment, which Python allows between classes with the same slots): 21k (6k). It takes
+    what ``cls`` takes and returns what ``cls(...)`` returns. ``cls`` stays as it is, except that it pickles as
+    ``build`` and its field values (a dataclass's own pickling sets the fields one ``object.__setattr__`` at a time).
+    """
+    found = fields(cls)  # type: ignore[arg-type]
+    if "__slots__" not in cls.__dict__ or hasattr(cls, "__post_init__") or len(found) < 2 or not all(f.init for f in found):
+        raise TypeError(f"{cls.__name__}: with_build takes a slotted dataclass of two or more fields, each set by __init__, without __post_init__")
+
+    def become_frozen(self: object) -> None:
+        self.__class__ = cls
+
+    build = make_dataclass(
+        cls.__name__,
+        [(f.name, f.type, field(default=f.default, default_factory=f.default_factory, kw_only=f.kw_only)) for f in found],
+        namespace={"__post_init__": become_frozen},
+        slots=True,
+    )
+    build.__module__, build.__qualname__ = cls.__module__, f"{cls.__qualname__}.build"  # where pickle finds it
+    values = attrgetter(*(f.name for f in found))  # two names or more: a tuple
+    cls.build = build  # type: ignore[attr-defined]
+    cls.__reduce__ = lambda self: (build, values(self))  # type: ignore[method-assign,assignment]
+    return cls
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,14 +111,18 @@ class Config:
         return self.exchange_rates.get(currency)
 
 
+@with_build
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
+    build: ClassVar[type[HistoryEntry]]  # the cheap constructor (with_build)
     date: date
     stage: str
 
 
+@with_build
 @dataclass(frozen=True, slots=True)
 class Lead:
+    build: ClassVar[type[Lead]]  # the cheap constructor (with_build)
     id: str  # path under leads/ without ".md"
     path: str  # relative to the pipeline directory, e.g. "leads/acme.md"
     title: str

@@ -17,9 +17,9 @@ import operator
 from collections import Counter
 from datetime import date
 from decimal import Decimal, Inexact, Rounded, localcontext
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from funnel_site.model import STATUSES, Config, Lead, Target
+from funnel_site.model import STATUSES, Config, Lead
 
 if TYPE_CHECKING:
     from funnel_site.figures import LeadFigures
@@ -100,10 +100,15 @@ class Tally:
         self.stages: dict[str, Sums] = {}
         self.forecast: dict[str, Sums] = {}
         self.closed: dict[str, dict[str, Sums]] = {}
-        # per target: leads won inside its period, active leads expected to close inside it
-        self.targets: list[tuple[Target, Sums, Sums]] = [(t, Sums(updatable), Sums(updatable)) for t in config.targets]
+        # per target, by its place in the config: leads won inside its period (their value counts), active leads
+        # expected to close inside it
+        self.won_in: dict[int, Sums] = {}
+        self.expected_in: dict[int, Sums] = {}
         self.young = self.overdue = self.stale = self.qualified = self.cycles = self.cycle_days = 0
+        self._periods = tuple(enumerate((target.start, target.end) for target in config.targets))
         self._months: dict[date, str] = {}
+        self._by_who: dict[tuple[str, str, str | None], list[Sums]] = {}  # the sums of ``_who`` and ``_when``
+        self._by_day: dict[tuple[str, date | None], list[Sums]] = {}
 
     def add(self, f: LeadFigures, place: int) -> None:
         """The lead at ``place``, after those added so far."""
@@ -138,6 +143,7 @@ class Tally:
                 sums.settle()  # drops zeros only (quantize flags that as Rounded, never as Inexact)
             if context.flags[Inexact]:
                 return None
+        tally._drop_empty_groups()
         tally.leads = leads
         return tally, tuple(found)
 
@@ -157,39 +163,68 @@ class Tally:
     def _count(self, f: LeadFigures, step: int, touched: set[Sums]) -> None:
         """Adds (``step`` 1) or takes away (-1) the lead; sums taken from go into ``touched``."""
         lead, value, weighted = f.lead, f.value, f.weighted
-        status = lead.status
-        groups: list[tuple[dict[str, Sums], str]] = [(self.statuses, status), (self.owners.setdefault(lead.owner, {}), status)]
         self.young += step * f.young
         self.overdue += step * f.follow_up_overdue
         self.stale += step * f.stale
-        self.qualified += step * (f.qualified and status in ("active", "potential"))
+        self.qualified += step * (f.qualified and lead.status in ("active", "potential"))
+        if lead.status == "won" and lead.closed_on and lead.created:
+            self.cycles += step
+            self.cycle_days += step * (lead.closed_on - lead.created).days
+        for sums in self._sums_of(lead):
+            if step > 0:
+                sums.add(value, weighted)
+            else:
+                sums.remove(value, weighted)
+                touched.add(sums)
+
+    def _sums_of(self, lead: Lead) -> list[Sums]:
+        """The sums the lead counts in, made when missing. Many leads share a status, owner and stage, or a status
+        and day: what those count in is looked up once for each (``_who``, ``_when``)."""
+        status = lead.status
+        who = self._by_who.get((status, lead.owner, lead.stage))
+        if who is None:
+            who = self._by_who[status, lead.owner, lead.stage] = self._who(status, lead.owner, lead.stage)
+        day = lead.expected_close if status == "active" else lead.closed_on
+        when = self._by_day.get((status, day))
+        if when is None:
+            when = self._by_day[status, day] = self._when(status, day)
+        return who + when
+
+    def _who(self, status: str, owner: str, stage: str | None) -> list[Sums]:
+        """The sums of the status, of the owner's leads of the status and, for an active lead, of its stage."""
+        found = [self._sums(self.statuses, status), self._sums(self.owners.setdefault(owner, {}), status)]
         if status == "active":
-            groups.append((self.stages, lead.stage or ""))
-            if lead.expected_close is not None:
-                groups.append((self.forecast, self._month(lead.expected_close)))
-                for target, _, expected in self.targets:
-                    if target.start <= lead.expected_close <= target.end:
-                        _step(expected, value, weighted, step, touched)
-        elif status in CLOSED and lead.closed_on:
-            groups.append((self.closed.setdefault(self._month(lead.closed_on), {}), status))
-            if status == "won":
-                for target, won, _ in self.targets:
-                    if target.start <= lead.closed_on <= target.end:
-                        _step(won, value, None, step, touched)
-                if lead.created:
-                    self.cycles += step
-                    self.cycle_days += step * (lead.closed_on - lead.created).days
-        for group, key in groups:
-            sums = group.get(key)
-            if sums is None:
-                sums = group[key] = Sums(self.updatable)
-            _step(sums, value, weighted, step, touched)
-            if not sums.count:  # a group no lead is in any more is not there afresh either
-                del group[key]
-        if step < 0:
-            _drop_empty(self.owners, lead.owner)
-            if status in CLOSED and lead.closed_on:
-                _drop_empty(self.closed, self._month(lead.closed_on))
+            found.append(self._sums(self.stages, stage or ""))
+        return found
+
+    def _when(self, status: str, day: date | None) -> list[Sums]:
+        """The sums of the month of ``day`` and of the targets whose period holds it, for an active lead expected to
+        close on ``day``; for a lead closed on it, those of the month and status, and a won lead's targets'."""
+        if status == "active" and day is not None:
+            return [self._sums(self.forecast, self._month(day)), *self._targets(self.expected_in, day)]
+        if status in CLOSED and day:
+            month = self._sums(self.closed.setdefault(self._month(day), {}), status)
+            return [month, *self._targets(self.won_in, day)] if status == "won" else [month]
+        return []
+
+    def _targets(self, group: dict[int, Sums], day: date) -> list[Sums]:
+        return [self._sums(group, index) for index, (start, end) in self._periods if start <= day <= end]
+
+    def _sums(self, group: dict[Any, Sums], key: Any) -> Sums:
+        found = group.get(key)
+        if found is None:
+            found = group[key] = Sums(self.updatable)
+        return found
+
+    def _drop_empty_groups(self) -> None:
+        """Groups no lead is in any more: not there afresh either."""
+        for nested in (self.owners, self.closed):
+            for key, groups in list(nested.items()):
+                _drop_empty(groups)
+                if not groups:
+                    del nested[key]
+        for groups in (self.statuses, self.stages, self.forecast, self.won_in, self.expected_in):
+            _drop_empty(groups)
 
     def _month(self, day: date) -> str:
         month = self._months.get(day)
@@ -200,30 +235,23 @@ class Tally:
     def _copy(self) -> Tally:
         other = object.__new__(Tally)
         other.__dict__.update(self.__dict__)
-        other.statuses, other.stages, other.forecast = (_copied(g) for g in (self.statuses, self.stages, self.forecast))
+        other.statuses, other.stages, other.forecast, other.won_in, other.expected_in = (
+            _copied(g) for g in (self.statuses, self.stages, self.forecast, self.won_in, self.expected_in))
         other.owners = {key: _copied(g) for key, g in self.owners.items()}
         other.closed = {key: _copied(g) for key, g in self.closed.items()}
         other.split = {status: list(group) for status, group in self.split.items()}
         other.places = {status: list(places) for status, places in self.places.items()}
-        other.targets = [(target, won.copy(), expected.copy()) for target, won, expected in self.targets]
         other._months = dict(self._months)
+        other._by_who, other._by_day = {}, {}  # they hold the sums copied from; an update counts into its copy only
         return other
 
 
-def _step(sums: Sums, value: Decimal | None, weighted: Decimal | None, step: int, touched: set[Sums]) -> None:
-    if step > 0:
-        sums.add(value, weighted)
-    else:
-        sums.remove(value, weighted)
-        touched.add(sums)
+def _drop_empty(groups: dict[Any, Sums]) -> None:
+    for key in [key for key, sums in groups.items() if not sums.count]:
+        del groups[key]
 
 
-def _drop_empty(nested: dict[str, dict[str, Sums]], key: str) -> None:
-    if not nested[key]:
-        del nested[key]
-
-
-def _copied(groups: dict[str, Sums]) -> dict[str, Sums]:
+def _copied(groups: dict[Any, Sums]) -> dict[Any, Sums]:
     return {key: sums.copy() for key, sums in groups.items()}
 
 

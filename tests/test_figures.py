@@ -154,3 +154,25 @@ def test_compute_in_one_pass_equals_the_figure_functions(make_project, today: st
     assert repr(found.targets) == repr(tuple(reference.target_figures(t, leads) for t in config.targets))
     assert split["won"] and found.targets and found.forecast_by_month and found.closed_by_month
     assert repr(figures.compute(project, day, found)) == repr(found)
+
+
+def test_last_touch_and_stage_since_of_a_history_in_any_order() -> None:
+    """The latest of created, last_contact and the history dates, and the latest entry of the current stage, wherever
+    they are (a valid lead's history is oldest first, but the functions do not rely on it)."""
+    from dataclasses import replace
+    from datetime import date
+
+    from test_model import LEAD
+
+    from funnel_site import figures
+    from funnel_site.model import HistoryEntry, Lead
+
+    day = date.fromisoformat
+    history = (HistoryEntry(day("2026-05-01"), "offer"), HistoryEntry(day("2026-07-01"), "lead"),
+               HistoryEntry(day("2026-03-01"), "offer"), HistoryEntry(day("2026-02-01"), "lead"))
+    base = replace(Lead(**LEAD), history=history, stage="offer")
+    assert (figures.last_touch(base), figures._stage_since(base)) == (day("2026-10-01"), day("2026-03-01"))
+    assert figures.last_touch(replace(base, created=None)) == day("2026-07-01")
+    assert figures.last_touch(replace(base, created=None, last_contact=day("2026-07-02"))) == day("2026-07-02")
+    assert figures.last_touch(replace(base, created=None, history=())) is None
+    assert figures._stage_since(replace(base, stage="negotiation")) is None

@@ -134,3 +134,17 @@ def test_a_removed_term_leaves_no_decimals_behind() -> None:
     sums.remove(Decimal("1.50"), None)
     sums.settle()
     assert str(sums.value) == "2"
+
+
+def test_a_group_emptied_by_one_update_and_filled_by_the_next(make_project) -> None:
+    """An update drops the sums no lead is in any more; the next one makes them afresh (nothing it looked up before is reused)."""
+    won = {"title": "A", "owner": "anna", "status": "won", "closed_on": "2026-11-05", "value": "1.50"}
+    project = load_project(make_project({"leads/a.md": lead(**won), "leads/b.md": lead(title="B", owner="ben", status="lost", value="2", closed_on="2026-10-06")}))
+    previous = figures.compute(project, TODAY, updatable=True)
+    for fields in ({**won, "status": "lost", "reason": "price"}, {**won, "value": "2.5"}, {**won, "owner": "ben", "closed_on": "2026-10-01"}):
+        project = replace(project, leads=(parsed("leads/a.md", lead(**fields), project), project.leads[1]))
+        updated = figures.compute(project, TODAY, previous)
+        assert updated.tally is not None
+        same_figures(updated, figures.compute(project, TODAY))
+        assert updated.tally.owners.keys() == figures.compute(project, TODAY, updatable=True).tally.owners.keys()  # type: ignore[union-attr]
+        previous = updated
