@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Iterable, Mapping
 
 from funnel_site.build import Checked, render_checked
+from funnel_site.cache import collector_paused
 from funnel_site.checks import lead_warnings
 from funnel_site.config import CONFIG_FILE
 from funnel_site.figures import LeadFigures, compute
@@ -86,7 +87,14 @@ class DevSession:
         self.root = self.root.resolve()  # watchfiles reports paths under the resolved root
 
     def full_build(self) -> Outcome:
-        """Read everything again (start-up, config or template change)."""
+        """Read everything again (start-up, config or template change); the collector waits, as in ``apply``
+        (10k leads: 0.46 of 6.5 s of cpu were collections), and ``_settle`` collects once at the end."""
+        with collector_paused():
+            outcome = self._full_build()
+        _settle()
+        return outcome
+
+    def _full_build(self) -> Outcome:
         try:
             project = load_project(self.root)
         except ConfigError as error:
@@ -101,9 +109,7 @@ class DevSession:
             if problem not in scan_problems:  # those are found afresh by every apply()
                 self.lead_problems.setdefault(problem.path, []).append(problem)
         self.project = project
-        outcome = self._publish()
-        _settle()
-        return outcome
+        return self._publish()
 
     def apply(self, changed: Iterable[Path]) -> Outcome:
         """Rebuild after the given files changed (added, modified or deleted).
@@ -113,13 +119,8 @@ class DevSession:
         kept leads and rows (cache misses all over a large heap). What is left is collected later,
         by the next collection or by ``serve`` once it was quiet for a moment (``serve.next_batch``).
         """
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with collector_paused():
             return self._apply(changed)
-        finally:
-            if enabled:
-                gc.enable()
 
     def _apply(self, changed: Iterable[Path]) -> Outcome:
         relative = {self._relative(path) for path in changed}
