@@ -38,6 +38,8 @@ def with_build(cls: type[_Frozen]) -> type[_Frozen]:
         [(f.name, f.type, field(default=f.default, default_factory=f.default_factory, kw_only=f.kw_only)) for f in found],
         namespace={"__post_init__": become_frozen},
         slots=True,
+        repr=False,  # its instances are ``cls`` before anyone sees them: ``cls``'s own methods serve
+        eq=False,
     )
     build.__module__, build.__qualname__ = cls.__module__, f"{cls.__qualname__}.build"  # where pickle finds it
     values = attrgetter(*(f.name for f in found))  # two names or more: a tuple
