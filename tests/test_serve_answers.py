@@ -108,14 +108,16 @@ def test_a_folder_with_an_index_is_redirected_to_its_slash_as_a_static_server_do
 @pytest.mark.parametrize("path", ["/leads/", "/leads", "/assets/", "/nowhere.html", "/data.json/", "/index.html/x"])
 def test_folders_are_never_listed_and_unknown_paths_not_found(answers: Answers, path: str) -> None:
     answers.reloads.publish(SITE, [])
-    status, headers, _ = answers.request(path)
+    status, headers, body = answers.request(path)
     assert (status, headers["content-type"]) == (404, "text/html;charset=utf-8")
+    assert b"<p>Message: Not in the site.</p>" in body
 
 
 @pytest.mark.parametrize("path", ["/../config.yaml", "/%2e%2e/config.yaml", "/leads/..%2f..%2fconfig.yaml", "/%2f/etc/passwd", "/a%5cb.html"])
 def test_paths_outside_the_site_are_refused(answers: Answers, path: str) -> None:
     answers.reloads.publish(SITE, [])
-    assert answers.request(path)[0] == 403
+    status, _, body = answers.request(path)
+    assert status == 403 and b"<p>Message: Path outside the site.</p>" in body
 
 
 def test_a_path_starting_with_two_slashes_is_one_of_the_site(answers: Answers) -> None:
