@@ -315,12 +315,15 @@ def test_frozen_objects_stay_frozen_after_the_collector_was_paused() -> None:
     """A build's workers share the frozen objects, and serve freezes what it keeps: a pause must not let them go."""
     kept = [[index] for index in range(100)]
     gc.freeze()
-    frozen = gc.get_freeze_count()
-    with collector_paused():
-        made = [[index] for index in range(100)]
-    assert gc.get_freeze_count() == frozen
-    assert not any(obj is made for obj in gc.get_objects(generation=2))  # not promoted: that would unfreeze ``kept``
-    assert not any(obj is kept for obj in gc.get_objects())
+    try:
+        with collector_paused():
+            made = [[index] for index in range(100)]
+        # The count itself may drop: a frozen object of pytest's that dies during the block leaves the frozen set.
+        assert gc.get_freeze_count() > 0
+        assert not any(obj is made for obj in gc.get_objects(generation=2))  # not promoted: that would unfreeze ``kept``
+        assert not any(obj is kept or obj is kept[0] for obj in gc.get_objects())
+    finally:
+        gc.unfreeze()
 
 
 def test_the_collector_stays_paused_until_the_leads_are_read(make_project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
