@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,6 @@ import yaml
 from conftest import TODAY
 from funnel_site.cache import CACHE_DIR_NAME
 from funnel_site.cli import make_parser
-from funnel_site.scaffold import FILES
 
 REPO = Path(__file__).resolve().parent.parent
 CREATED = [
@@ -170,10 +168,3 @@ def test_pre_commit_hooks_check_the_whole_pipeline_when_a_lead_or_the_config_cha
     assert [bool(pattern.search(p)) for p in ("config.yaml", "leads/a.md", "leads/sub/b.md", "README.md", "leads/notes.txt")] == [
         True, True, True, False, False,
     ]
-
-
-def test_scaffold_files_are_package_data():
-    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
-    patterns = pyproject["tool"]["setuptools"]["package-data"]["funnel_site"]
-    packaged = {p.relative_to(REPO / "funnel_site").as_posix() for pattern in patterns for p in (REPO / "funnel_site").glob(pattern)}
-    assert {f"scaffold/{source}" for source, _ in FILES} <= packaged  # glob, like setuptools: '*' stops at '/' and skips dot-files
