@@ -266,14 +266,54 @@ def _staged(out: Path, recording: bool) -> Iterator[_Staging]:
     _remove_leftovers(out)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
-        os.chmod(staging, 0o755)
-        writer = _Staging(staging, out if (out / MARKER).is_file() else None, recording)
-        writer.put(MARKER, MARKER_TEXT)
-        yield writer
-        _swap(staging, out)
+        with _in_use(staging):
+            os.chmod(staging, 0o755)
+            writer = _Staging(staging, out if (out / MARKER).is_file() else None, recording)
+            writer.put(MARKER, MARKER_TEXT)
+            yield writer
+            _swap(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+@contextmanager
+def _in_use(folder: Path) -> Iterator[None]:
+    """Marks a staging (or old-site) folder as this build's while the block runs: an advisory lock on the folder itself,
+    which ``_remove_leftovers`` of another build into the same output tests, so that it removes what killed builds left
+    and never the folder of a build still running (which then failed: "No such file or directory"). The lock goes
+    with the last process holding it, however it ends; forked workers share it. Without ``fcntl`` (Windows) nothing is
+    marked, and builds into one output must not overlap."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a folder just made: nobody else can hold it
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def _is_in_use(folder: Path) -> bool:
+    """Whether another build holds ``folder`` (``_in_use``); False for what a killed build left, and without ``fcntl``."""
+    try:
+        import fcntl
+    except ImportError:
+        return False
+    try:
+        descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return False  # gone, or not a folder: rmtree decides
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(descriptor)
+    return False
 
 
 class _Staging:
@@ -458,24 +498,30 @@ def _same_bytes(path: Path, data: bytes) -> bool:
 
 def _swap(staging: Path, out: Path) -> None:
     if not out.exists():
-        os.rename(staging, out)
-        return
+        try:
+            os.rename(staging, out)
+            return
+        except OSError as error:
+            if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                raise
+            # another build into the same output swapped its site in meanwhile: replace that one as below
     if _exchange(staging, out):
         shutil.rmtree(staging, ignore_errors=True)  # it now holds the previous site
         return
     old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-    try:
-        os.rename(out, old / "site")
-    except OSError:
-        old.rmdir()
-        raise
-    try:
-        os.rename(staging, out)
-    except OSError:
-        os.rename(old / "site", out)  # put the previous site back: a failed build leaves it untouched
-        old.rmdir()
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+    with _in_use(old):
+        try:
+            os.rename(out, old / "site")
+        except OSError:
+            old.rmdir()
+            raise
+        try:
+            os.rename(staging, out)
+        except OSError:
+            os.rename(old / "site", out)  # put the previous site back: a failed build leaves it untouched
+            old.rmdir()
+            raise
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -490,9 +536,11 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def _remove_leftovers(out: Path) -> None:
-    """A build killed mid-way leaves a staging directory behind; the next build removes it."""
+    """A build killed mid-way leaves a staging directory behind; the next build removes it, but not the folders of a
+    build into the same output that is still running (``_in_use``)."""
     name = glob.escape(out.name)  # `-o 'site[1]'` must match its own leftovers and nobody else's
     for pattern in (f".{name}.tmp-*", f".{name}.old-*"):
         for leftover in out.parent.glob(pattern):
-            shutil.rmtree(leftover, ignore_errors=True)
+            if not _is_in_use(leftover):
+                shutil.rmtree(leftover, ignore_errors=True)
 

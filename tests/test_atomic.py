@@ -122,6 +122,46 @@ def test_a_leftover_staging_directory_is_removed_by_the_next_build(tmp_path: Pat
     assert sorted(p.name for p in tmp_path.iterdir()) == [".other.tmp-keep", "p", "site"]
 
 
+def test_the_staging_directory_of_a_running_build_is_not_a_leftover(tmp_path: Path, run_cli) -> None:
+    """Held by a build still writing (its advisory lock), a staging or old-site folder stays; an unheld one goes."""
+    root = write_project(tmp_path / "p", {"leads/acme.md": GOOD})
+    for name in (".site.tmp-running", ".site.old-running", ".site.tmp-k1ll3d"):
+        (tmp_path / name).mkdir()
+    with build_module._in_use(tmp_path / ".site.tmp-running"), build_module._in_use(tmp_path / ".site.old-running"):
+        assert run_cli("build", str(root), "-o", str(tmp_path / "site"), "--today", TODAY).code == 0
+        assert sorted(p.name for p in tmp_path.iterdir()) == [".site.old-running", ".site.tmp-running", "p", "site"]
+    assert run_cli("build", str(root), "-o", str(tmp_path / "site"), "--today", TODAY).code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p", "site"]
+
+
+@pytest.mark.parametrize("first_build", [True, False])
+def test_a_build_started_while_another_writes_into_the_same_output_leaves_it_alone(
+    tmp_path: Path, run_cli, monkeypatch: pytest.MonkeyPatch, first_build: bool,
+) -> None:
+    """Two builds into one output at once (a CI job and a rep, two hooks): the later one used to remove the earlier one's
+    staging directory as a killed build's leftover, and the earlier one failed with "No such file or directory".
+    Both succeed now; the site is the one swapped in last, whole."""
+    root = write_project(tmp_path / "p", {"leads/acme.md": GOOD, "leads/beta.md": GOOD.replace("Acme", "Beta")})
+    out = tmp_path / "site"
+    if not first_build:  # another day: the builds below have something to write
+        assert run_cli("build", str(root), "-o", str(out), "--today", "2026-11-21").code == 0
+    put = build_module._Staging.put
+    results = []
+
+    def put_and_let_another_build_run(writer: build_module._Staging, relative: str, data: bytes) -> None:
+        put(writer, relative, data)
+        if relative == "leads/acme.html" and not results:
+            results.append(None)  # the nested build must not start a third
+            results.append(run_cli("build", str(root), "-o", str(out), "--today", "2026-11-23"))
+
+    monkeypatch.setattr(build_module._Staging, "put", put_and_let_another_build_run)
+    first = run_cli("build", str(root), "-o", str(out), "--today", TODAY)
+    assert (first.code, first.err) == (0, "")
+    assert (results[1].code, results[1].err) == (0, "")
+    assert b"2026-11-22" in (out / "data.json").read_bytes()  # the first build swapped its site in last
+    assert leftovers(out) == []
+
+
 def _built(tmp_path: Path, run_cli) -> tuple[Path, Path, dict[str, bytes]]:
     root = write_project(tmp_path / "p", {"leads/acme.md": GOOD})
     out = tmp_path / "site"
