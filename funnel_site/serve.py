@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator, Mapping
 from urllib.parse import parse_qs, unquote
 
 from funnel_site.devsession import DevSession, Outcome
-from funnel_site.problems import Problem, UsageError
+from funnel_site.problems import Problem, UsageError, WorkerDied
 from funnel_site.theme import builtin_templates
 
 EVENTS = "/__livereload"
@@ -244,7 +244,7 @@ def serve(root: Path, host: str, port: int, today: date) -> int:
     # Watch before the first build, so an edit saved while it runs is not missed.
     threading.Thread(target=_watch_into, args=(root, stop, changes, say), daemon=True).start()
     try:
-        rebuild(session, reloads, say, session.full_build)
+        rebuild(session, reloads, say, session.full_build, first=True)
         server = _listen(host, port, reloads, stop)
         say(f"Serving {root} at http://{'[' + host + ']' if ':' in host else host}:{server.server_address[1]}/ (Ctrl-C to stop)")
         if host not in LOOPBACK:
@@ -263,9 +263,22 @@ def serve(root: Path, host: str, port: int, today: date) -> int:
     return 0
 
 
-def rebuild(session: DevSession, reloads: Reloads, say: Callable[[str], None], step: Callable[[], Outcome]) -> None:
+def rebuild(session: DevSession, reloads: Reloads, say: Callable[[str], None], step: Callable[[], Outcome], first: bool = False) -> None:
+    """One build step and what it tells the terminal and the browsers.
+
+    A parse worker killed during a later full build (the out-of-memory killer, a crash in a C extension) is reported,
+    and the server goes on serving the last site; the next saved file builds everything again. Without a first site
+    there is nothing to serve: ``serve`` ends (exit code 2), as ``build`` does.
+    """
     started = time.perf_counter()
-    outcome = step()
+    try:
+        outcome = step()
+    except WorkerDied as error:
+        if first:
+            raise
+        session.project = None  # whatever the step had read is unknown: the next change reads everything
+        say(f"error: {error}; still serving the last site; save a file to build again")
+        return
     reloads.publish(session.rendered, outcome.problems)
     report(outcome, time.perf_counter() - started, say)
 

@@ -280,3 +280,37 @@ def test_a_companion_killed_as_the_team_waits_is_never_taken_for_finished(tmp_pa
     script = tmp_path / "race.py"
     script.write_text(COMPANION_RACE)
     assert subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60).stdout == "0\n"
+
+
+def test_serve_reports_a_killed_worker_and_goes_on_serving_the_last_site(make_project: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker killed in a later full build (a config change) ends no server: the last site stays, and the next saved
+    file reads everything again. In the first build there is nothing to serve yet: serve ends, as build does."""
+    from datetime import date
+
+    from funnel_site import devsession, serve
+    from funnel_site.problems import WorkerDied
+
+    root = make_project(LEADS)
+    session, reloads, said = devsession.DevSession(root, date(2026, 11, 22)), serve.Reloads(), []
+    killed = WorkerDied(f"a worker process parsing lead files ended unexpectedly {OUT_OF_MEMORY}")
+    load = devsession.load_project
+
+    def dying(*args: object, **kwargs: object) -> object:
+        raise killed
+
+    monkeypatch.setattr(devsession, "load_project", dying)
+    with pytest.raises(WorkerDied):
+        serve.rebuild(session, reloads, said.append, session.full_build, first=True)
+    monkeypatch.setattr(devsession, "load_project", load)
+    serve.rebuild(session, reloads, said.append, session.full_build, first=True)
+    served, build = session.rendered, reloads.current.build
+    config = root / "config.yaml"
+    config.write_text(config.read_text().replace("Testpipeline", "Renamed"))
+    monkeypatch.setattr(devsession, "load_project", dying)
+    serve.rebuild(session, reloads, said.append, lambda: session.apply({config}))
+    assert said[-1] == f"error: {killed}; still serving the last site; save a file to build again"
+    assert (session.rendered, reloads.current.build) == (served, build)
+    monkeypatch.setattr(devsession, "load_project", load)
+    serve.rebuild(session, reloads, said.append, lambda: session.apply({root / "leads/l0.md"}))  # a lead: all is read again
+    assert said[-1].startswith("rebuilt in ") and reloads.current.build == build + 1
+    assert b"Renamed" in session.rendered["index.html"]
