@@ -44,39 +44,40 @@ def parse_lead(
     status = _status(reader, data)
     expected_close, closed_on, created, last_contact, follow_up = _dates(reader, data)
     value, currency, value_base = _money(reader, data, config)
+    # Positionally, in Lead's field order: by keyword, matching 27 names costs ~0.9 us a lead (~10k instructions).
     lead = Lead.build(
-        id=lead_id,
-        path=path,
-        title=reader.text(data, "title", required=True) or "",
-        owner=_owner(reader, data, config),
-        status=status,
-        stage=_stage(reader, data, config, status),
-        value=value,
-        currency=currency,
-        value_base=value_base,
-        probability=_probability(reader, data),
-        expected_close=expected_close,
-        closed_on=closed_on,
-        reason=reader.text(data, "reason"),
-        created=created,
-        last_contact=last_contact,
-        follow_up=follow_up,
-        company=reader.text(data, "company"),
-        contacts=_contacts(reader, data.get("contact")),
-        next_step=reader.text(data, "next_step"),
-        source=_source(reader, data, config),
-        tags=_tags(reader, data.get("tags")),
-        qualification=_qualification(reader, data.get("qualification"), config),
-        history=_history(reader, data.get("history"), config),
-        custom={} if _STANDARD_SET.issuperset(data) else {key: value for key, value in data.items() if key not in _STANDARD_SET},
-        body=body,
-        lines=lines,  # the parser's own map, shared by the leads of one outline (strict_yaml.LineMap)
-        body_line=body_line,
+        lead_id,  # id
+        path,  # path
+        reader.text(data, "title", required=True) or "",  # title
+        _owner(reader, data, config),  # owner
+        status,  # status
+        _stage(reader, data, config, status),  # stage
+        value,  # value
+        currency,  # currency
+        value_base,  # value_base
+        _probability(reader, data),  # probability
+        expected_close,  # expected_close
+        closed_on,  # closed_on
+        reader.text(data, "reason"),  # reason
+        created,  # created
+        last_contact,  # last_contact
+        follow_up,  # follow_up
+        reader.text(data, "company"),  # company
+        _contacts(reader, data.get("contact")),  # contacts
+        reader.text(data, "next_step"),  # next_step
+        _source(reader, data, config),  # source
+        _tags(reader, data.get("tags")),  # tags
+        _qualification(reader, data.get("qualification"), config),  # qualification
+        _history(reader, data.get("history"), config),  # history
+        {} if _STANDARD_SET.issuperset(data) else {key: value for key, value in data.items() if key not in _STANDARD_SET},  # custom
+        body,  # body
+        lines,  # lines: the parser's own map, shared by the leads of one outline (strict_yaml.LineMap)
+        body_line,  # body_line
     )
     _required_by_status(reader, data, status)
     _misspelt_keys(reader, lead.custom)
     # Warnings (a misspelt custom key) keep the lead; only errors drop it and fail the build.
-    return (None if any(p.is_error for p in reader.problems) else lead), reader.problems
+    return (None if reader.problems and any(p.is_error for p in reader.problems) else lead), reader.problems
 
 
 def _dates(reader: FieldReader, data: Mapping[str, Any]) -> tuple[date | None, ...]:
@@ -217,7 +218,7 @@ def _history(reader: FieldReader, value: Any, config: Config) -> tuple[HistoryEn
     entries = []
     for index, item in enumerate(value):
         if type(item) is dict and item.keys() == _HISTORY_KEYS and isinstance(item["date"], date) and _is_stage(item["stage"], config):
-            entries.append(HistoryEntry.build(item["date"], item["stage"]))  # the usual entry, with nothing to report
+            entries.append(_shared_entry(item["date"], item["stage"]))  # the usual entry, with nothing to report
             continue
         known = [s.id for s in config.stages] + list(CLOSED)
         field = f"history[{index}]"
@@ -240,6 +241,23 @@ def _history(reader: FieldReader, value: Any, config: Config) -> tuple[HistoryEn
             entries.append(HistoryEntry.build(when, stage))
     _check_order(reader, entries)
     return tuple(entries)
+
+
+_ENTRIES: dict[tuple[date, str], HistoryEntry] = {}
+_ENTRIES_MAX = 1 << 14
+
+
+def _shared_entry(when: date, stage: str) -> HistoryEntry:
+    """The history entry of ``when`` and ``stage``, one object for all the leads that have it. Leads repeat their
+    entries (1k leads: 3.3k entries, 1.5k distinct); a shared one is a look-up instead of a ``build`` here, and a
+    chunk's pickle writes it once (a memo reference instead of a ``build`` call when it is read back)."""
+    key = when, stage
+    entry = _ENTRIES.get(key)
+    if entry is None:
+        if len(_ENTRIES) >= _ENTRIES_MAX:
+            _ENTRIES.clear()
+        entry = _ENTRIES[key] = HistoryEntry.build(when, stage)  # frozen: sharing is safe
+    return entry
 
 
 def _is_stage(stage: Any, config: Config) -> bool:

@@ -14,6 +14,7 @@ CLOSED: tuple[Status, ...] = ("won", "lost", "cancelled")
 Role = Literal["manager", "member"]
 DEFAULT_QUALIFICATION = ("budget", "authority", "need", "timeline")
 _Frozen = TypeVar("_Frozen")
+_ONE = Decimal(1)  # the base currency's rate, asked for every lead: made once (a Decimal is immutable)
 
 
 def with_build(cls: type[_Frozen]) -> type[_Frozen]:
@@ -109,7 +110,7 @@ class Config:
     def rate(self, currency: str) -> Decimal | None:
         """Value of one unit of ``currency`` in the base currency."""
         if currency == self.currency:
-            return Decimal(1)
+            return _ONE
         return self.exchange_rates.get(currency)
 
 
