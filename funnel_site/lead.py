@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 from funnel_site.config import CURRENCY_PATTERN
 from funnel_site.fields import FieldReader, choices, describe
-from funnel_site.model import CLOSED, STATUSES, Config, HistoryEntry, Lead
+from funnel_site.model import BASE_RATE, CLOSED, STATUSES, Config, HistoryEntry, Lead
 
 STANDARD_KEYS = (
     "title", "owner", "status", "stage", "value", "currency", "probability", "expected_close",
@@ -142,6 +142,10 @@ def _money(reader: FieldReader, data: Mapping[str, Any], config: Config) -> tupl
     value = reader.number(data["value"], "value", low=_ZERO)
     if value is None:
         return None, currency, None
+    if rate is BASE_RATE and type(data["value"]) is int:
+        # a whole number times 1 is itself (its few digits are never rounded): the lead keeps one Decimal, not two
+        # equal ones, and its pickle writes it once
+        return value, currency, value
     return value, currency, (value * rate if rate is not None else None)
 
 

@@ -14,7 +14,7 @@ CLOSED: tuple[Status, ...] = ("won", "lost", "cancelled")
 Role = Literal["manager", "member"]
 DEFAULT_QUALIFICATION = ("budget", "authority", "need", "timeline")
 _Frozen = TypeVar("_Frozen")
-_ONE = Decimal(1)  # the base currency's rate, asked for every lead: made once (a Decimal is immutable)
+BASE_RATE = Decimal(1)  # the base currency's rate (``Config.rate``), asked for every lead: made once (a Decimal is immutable)
 
 
 def with_build(cls: type[_Frozen]) -> type[_Frozen]:
@@ -110,7 +110,7 @@ class Config:
     def rate(self, currency: str) -> Decimal | None:
         """Value of one unit of ``currency`` in the base currency."""
         if currency == self.currency:
-            return _ONE
+            return BASE_RATE
         return self.exchange_rates.get(currency)
 
 

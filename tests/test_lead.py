@@ -69,3 +69,11 @@ def test_text_fields_of_every_type_read_as_before() -> None:
         Problem("leads/a.md", 4, "source", "expected text, got true", rule="type"),
         Problem("leads/a.md", 1, "next_step", "required field is missing", rule="required"),
     ]
+
+
+def test_value_in_base_currency_is_value_times_rate_to_the_digit() -> None:
+    for value in (0, 5, 999999999999999, Decimal("1500.50"), Decimal("0.1234567890123456789012345678901")):
+        lead = _lead(value=value)
+        assert str(lead.value_base) == str(lead.value * CONFIG.rate(CONFIG.currency))  # type: ignore[operator]
+    whole = _lead(value=5)
+    assert whole.value_base is whole.value  # one Decimal for both: the pickle writes it once
