@@ -24,7 +24,7 @@ from datetime import date
 from decimal import Decimal
 from itertools import compress, repeat
 from operator import is_, itemgetter
-from typing import Any, Callable, NamedTuple, NoReturn, Sequence
+from typing import Any, Callable, NoReturn, Sequence
 
 import yaml
 from yaml.composer import ComposerError
@@ -307,11 +307,11 @@ _SCALAR, _NESTED, _FLOW = object(), object(), object()  # `key: value`, `key:` (
 _Form = tuple[int, bool, int, "str | None", object, int]
 
 
-class _Slot(NamedTuple):
-    """In a plan's outline of the data: the value of the document's line ``index``."""
-
-    index: int
-    flow: bool  # a flow list: each document gets its own list of the values
+# In a plan's outline of the data, the value of the document's line ``index`` is written ``index`` (an int), or
+# ``(index,)`` for a flow list (each document gets its own list of the values); mappings, lists and None (a `key:`
+# with nothing below it) stand for themselves. Only builtin types: the outline's ``repr`` is made in C, and names
+# its shape (a named tuple's ``repr`` took as long as writing the shape's expression, ~13 us an outline).
+_Outline = Any
 
 
 Build = Callable[[Sequence[Any]], Any]
@@ -328,10 +328,10 @@ class _Shape:
     write the code of their methods), which builds a lead's data five times as quickly (~1.5 against ~8 us)
     but takes ~180 us to compile: worth it only for the shapes many documents share."""
 
-    __slots__ = ("build", "source", "uses")
+    __slots__ = ("build", "outline", "uses")
 
-    def __init__(self, outline: Any, source: str) -> None:
-        self.source = source
+    def __init__(self, outline: _Outline) -> None:
+        self.outline = outline
         self.build: Build = _builder(outline)
         self.uses = 0
 
@@ -339,7 +339,8 @@ class _Shape:
         """The data of a document of this shape, from its lines' values."""
         self.uses += 1
         if self.uses == _COMPILE_AFTER:
-            self.build = eval(f"lambda values: {self.source}", {"list": list})  # keys are _HEAD's, written by repr
+            source = _expression(self.outline)  # written only for the shapes compiled
+            self.build = eval(f"lambda values: {source}", {"list": list})  # keys are _HEAD's, written by repr
         return self.build(values)
 
 
@@ -352,7 +353,7 @@ _FORMS: list[_Form | object] = []  # number -> _Form, _BLANK or _NOT_COMMON
 _LINES: dict[str, tuple[int, Any]] = {}  # line -> its form's number and its value
 _HEADS: dict[str, tuple[int, bool, int, str] | None] = {}  # an entry's head -> indent, item, column and key
 _PLANS: dict[tuple[int, tuple[int, ...]], _Plan | None] = {}  # (line offset, outline) -> plan, None: not common
-_SHAPES: dict[str, _Shape] = {}  # _expression of a shape -> shape
+_SHAPES: dict[str, _Shape] = {}  # repr of a shape's outline -> shape
 _LINES_MAX = 1 << 16
 _COMPILE_AFTER = 8  # documents of one shape (at 10k leads, ~60 shapes serve all the documents)
 _FORMS_MAX = _PLANS_MAX = 1 << 12
@@ -415,17 +416,17 @@ def _remember_plan(outline: tuple[int, tuple[int, ...]]) -> _Plan | None:
     plan = None
     if template is not None:
         data, lines = template
-        source = _expression(data)
-        shape = _SHAPES.get(source)
+        name = repr(data)  # the same for outlines of the same shape, different for any other (see _Outline)
+        shape = _SHAPES.get(name)
         if shape is None:
-            shape = _SHAPES[source] = _Shape(data, source)
+            shape = _SHAPES[name] = _Shape(data)
         plan = shape, LineMap(lines)
     _PLANS[outline] = plan
     return plan
 
 
 def _nest(forms: list[Any], line_offset: int) -> tuple[dict[str, Any], dict[str, int]] | None:
-    """The outline of a document's data, with a _Slot for each line's value, and its line map; None
+    """The outline of a document's data (_Outline: each line's value as its index), and its line map; None
     where this path does not answer."""
     root: dict[str, Any] = {}
     lines: dict[str, int] = {}
@@ -456,7 +457,7 @@ def _nest(forms: list[Any], line_offset: int) -> tuple[dict[str, Any], dict[str,
             path = f"{path}[{len(container)}]"
             lines[sys.intern(path)] = number
             if key is None:
-                container.append(_Slot(index, False))
+                container.append(index)
                 continue
             if len(stack) >= _COMMON_DEPTH:
                 return None
@@ -478,27 +479,29 @@ def _nest(forms: list[Any], line_offset: int) -> tuple[dict[str, Any], dict[str,
             container[key] = None
             pending = (container, key, path, column)
         else:
-            container[key] = _Slot(index, kind is _FLOW)
+            container[key] = (index,) if kind is _FLOW else index
             for position in range(size):
                 lines[sys.intern(f"{path}[{position}]")] = number
     return (root, lines) if root else None
 
 
-def _builder(outline: Any) -> Build:
+def _builder(outline: _Outline) -> Build:
     """A function of the lines' values that builds the data ``outline`` stands for, with new containers each time.
 
     A mapping takes all its scalars in one ``zip`` and then only its containers one by one."""
     if outline is None:  # a `key:` with nothing below it
         return lambda values: None
-    if type(outline) is _Slot:
-        index = outline.index
-        return (lambda values: list(values[index])) if outline.flow else itemgetter(index)
+    if type(outline) is int:
+        return itemgetter(outline)
+    if type(outline) is tuple:  # a flow list
+        index = outline[0]
+        return lambda values: list(values[index])
     if type(outline) is list:
         parts = [_builder(child) for child in outline]
         return lambda values: [part(values) for part in parts]
     keys = tuple(outline)
-    scalars = [child.index if _is_scalar(child) else 0 for child in outline.values()]
-    containers = [(key, _builder(child)) for key, child in outline.items() if not _is_scalar(child)]
+    scalars = [child if type(child) is int else 0 for child in outline.values()]
+    containers = [(key, _builder(child)) for key, child in outline.items() if type(child) is not int]
     if not containers:
         return lambda values: dict(zip(keys, map(values.__getitem__, scalars)))
 
@@ -511,19 +514,17 @@ def _builder(outline: Any) -> Build:
     return build
 
 
-def _expression(outline: Any) -> str:
+def _expression(outline: _Outline) -> str:
     """Python source that builds ``outline`` from ``values``: displays of new containers around ``values[i]``."""
     if outline is None:
         return "None"
-    if type(outline) is _Slot:
-        return f"list(values[{outline.index}])" if outline.flow else f"values[{outline.index}]"
+    if type(outline) is int:
+        return f"values[{outline}]"
+    if type(outline) is tuple:  # a flow list
+        return f"list(values[{outline[0]}])"
     if type(outline) is list:
         return f"[{', '.join(map(_expression, outline))}]"
     return f"{{{', '.join(f'{key!r}: {_expression(child)}' for key, child in outline.items())}}}"
-
-
-def _is_scalar(outline: Any) -> bool:
-    return type(outline) is _Slot and not outline.flow
 
 
 def _read_line(line: str) -> tuple[_Form | object, Any]:
