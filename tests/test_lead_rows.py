@@ -1,7 +1,8 @@
-"""The built-in all-leads table's rows in Python (lead_rows.py) print what templates/rows-leads.html prints, byte for byte.
+"""The built-in rows in Python (lead_rows.py) print what templates/rows-leads.html, rows-owner-leads.html and
+rows-companies.html print, byte for byte.
 
-The table pages of each pipeline are rendered twice, with the Python rows and with the template, and compared;
-so is every row alone, as the dev server renders the rows of changed leads.
+The table pages, owner pages and companies.html of each pipeline are rendered twice, with the Python rows and with
+the templates, and compared; so is every row alone, as the dev server renders the rows of changed leads.
 """
 
 from __future__ import annotations
@@ -34,10 +35,14 @@ def _plans(root: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[SitePlan, SiteP
     checked = check(root, date.fromisoformat(TODAY))
     fast = plan_site(checked.project, checked.figures, checked.problems, checked.scope)
     assert fast.env.get_template("rows-leads.html").root_render_func is lead_rows.rows
+    assert fast.env.get_template("rows-owner-leads.html").root_render_func is lead_rows.owner_rows
+    assert fast.env.get_template("rows-companies.html").root_render_func is lead_rows.company_rows
     with monkeypatch.context() as patch:
         patch.setattr(lead_rows, "install", lambda env: None)
         jinja = plan_site(checked.project, checked.figures, checked.problems, checked.scope)
     assert jinja.env.get_template("rows-leads.html").root_render_func is not lead_rows.rows
+    assert jinja.env.get_template("rows-owner-leads.html").root_render_func is not lead_rows.owner_rows
+    assert jinja.env.get_template("rows-companies.html").root_render_func is not lead_rows.company_rows
     return fast, jinja
 
 
@@ -49,19 +54,21 @@ def _same(name: str, python_text: str, jinja_text: str) -> None:
 
 def assert_same_rows(root: Path, monkeypatch: pytest.MonkeyPatch) -> int:
     fast, jinja = _plans(root, monkeypatch)
-    tables = [index for index, (_, template, _) in enumerate(fast.pages) if template == "leads.html"]
-    for index in tables:
+    pages = [index for index, (_, template, _) in enumerate(fast.pages) if template in ("leads.html", "owner.html", "companies.html")]
+    for index in pages:
         (path, python_text), (_, jinja_text) = fast.render(index), jinja.render(index)
         _same(path, python_text.decode(), jinja_text.decode())
     leads = fast.context["figures"].leads
-    for python_text, jinja_text in zip(_rows_alone(fast, leads), _rows_alone(jinja, leads), strict=True):
-        _same("rows alone", python_text, jinja_text)
+    companies = next(extra["companies"] for _, template, extra in fast.pages if template == "companies.html")
+    for name, items in (("rows-leads.html", leads), ("rows-owner-leads.html", leads), ("rows-companies.html", companies)):
+        for python_text, jinja_text in zip(_rows_alone(fast, name, items), _rows_alone(jinja, name, items), strict=True):
+            _same(f"{name}: rows alone", python_text, jinja_text)
     return len(leads)
 
 
-def _rows_alone(plan: SitePlan, leads: list) -> list[str]:
+def _rows_alone(plan: SitePlan, name: str, leads: list) -> list[str]:
     """As the dev server renders rows: all of them ending in ROW_END, and a few one by one."""
-    template = plan.env.get_template("rows-leads.html")
+    template = plan.env.get_template(name)
     page = {**plan.context, "root": "../", "link": lambda path: "../" + path}
     return [template.render({**page, "rows": rows, "row_end": end}) for rows, end in [(leads, ROW_END), *(([lf], "") for lf in leads[:50])]]
 
@@ -77,6 +84,17 @@ def test_english_rows_print_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 def test_the_example_pipeline_prints_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
     assert assert_same_rows(REPO, monkeypatch) > 20
+
+
+def test_companies_without_any_print_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No lead names a company: companies.html says so, as the template does."""
+    leads = {path: text for path, text in EDGE_LEADS.items() if "company:" not in text}
+    assert leads
+    root = write_project(tmp_path / "p", leads, EDGE_CONFIG)
+    assert assert_same_rows(root, monkeypatch) == len(leads)
+    fast, _ = _plans(root, monkeypatch)
+    index = next(i for i, (_, template, _) in enumerate(fast.pages) if template == "companies.html")
+    assert '<tr><td colspan="7">' in fast.render(index)[1].decode()
 
 
 def test_a_generated_pipeline_prints_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
