@@ -321,7 +321,7 @@ def _table_pages(
 
     Sorted and counted once here, not on each of the pages.
     """
-    rows = views.sorted_leads(figures.leads, config, fragments)
+    rows = views.table_order(figures.leads, config, fragments)
     stage_order = views.stage_order(config)
     sources, tags = views.values_of(figures.leads, "source", "tags", fragments=fragments)
     menus = {"sources": sources, "tags": tags, "stage_order": stage_order}  # stage_order: for a pipeline's rows-leads.html

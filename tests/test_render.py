@@ -458,3 +458,25 @@ def test_a_group_makes_its_rates_only_when_asked_and_once(monkeypatch: pytest.Mo
     assert calls == []  # a company page never shows them
     assert (company.close_rate, company.win_rate, company.close_rate) == real([])[:2] + real([])[:1]
     assert calls == [0, 0]
+
+
+def test_an_owners_table_is_the_owners_leads_sorted(tmp_path: Path) -> None:
+    """Owner pages take their rows from one sort of all leads (``views.owner_table``): the same as sorting each
+    owner's leads, for every owner, an owner without leads and a restricted site's own leads."""
+    import sys
+    from datetime import date
+
+    from funnel_site.build import check
+    from funnel_site.views import owned_by, owner_table, sorted_leads
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from generate import generate
+
+    generate(600, tmp_path / "g")
+    checked = check(tmp_path / "g", date.fromisoformat(TODAY))
+    leads, config = checked.figures.leads, checked.project.config
+    owners = {f.lead.owner for f in leads} | {"nobody"}
+    for owner in sorted(owners):
+        assert list(owner_table(leads, owner, config)) == sorted_leads(owned_by(leads, owner), config)
+    own = [f for f in leads if f.lead.owner == min(owners)]
+    assert list(owner_table(own, min(owners), config)) == sorted_leads(own, config)
