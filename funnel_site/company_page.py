@@ -42,6 +42,10 @@ def text(values: Mapping[str, Any], environment: jinja2.Environment, autoescape:
     return _Page(values, environment, autoescape).text()
 
 
+def pieces(values: Mapping[str, Any], environment: jinja2.Environment, autoescape: bool) -> list[bytes]:
+    return [text(values, environment, autoescape).encode()]
+
+
 def tile(label: str, value: str, detail: str, tone: str) -> str:
     """macros.html's ``tile`` with a detail (every tile of the page has one), of texts already escaped."""
     head = f'<div class="tile {tone}">' if tone else '<div class="tile">'

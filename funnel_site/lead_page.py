@@ -39,6 +39,8 @@ STATUS_LABELS = {"potential": "Idea", "active": "Active", "won": "Won", "lost": 
 MARKS = {True: ("met", "✓", "met"), False: ("unmet", "✗", "not met")}
 UNKNOWN = ("unknown", "?", "not assessed")
 SHARED_SIZE = 1 << 16  # texts kept per kind of value (``Shared``): bounds memory where every lead has an amount of its own
+# The pages' own pieces beyond ASCII, as UTF-8 (``_Page`` joins bytes)
+_DASH, _CRUMB, _DOT, _DOT_LINK, _ROLE = (text.encode() for text in (DASH, "</a> › <span>", " · ", ' · <a href="', ' <span class="meta">· '))
 
 
 def install(env: jinja2.Environment) -> None:
@@ -80,10 +82,10 @@ Frames = dict[tuple[str, str, str], tuple[bytes, ...]]
 _TITLE, _CONTENT = "\ue002", "\ue003"  # private-use characters marking where the blocks go in a frame
 
 
-def framed(template: jinja2.Template, values: dict[str, Any], frames: Frames, title: str, text: Callable[..., str]) -> bytes | None:
-    """The whole page, as UTF-8, of a template whose title block is ``title · config.title`` and whose content is ``text``, the
+def framed(template: jinja2.Template, values: dict[str, Any], frames: Frames, title: str, pieces: Callable[..., list[bytes]]) -> bytes | None:
+    """The whole page, as UTF-8, of a template whose title block is ``title · config.title`` and whose content is ``pieces``, the
     built-in base.html's text around them made once per depth and section: ~20-30 us a page less than the
-    template's frame (a context, the blocks' generators, the header's and footer's calls); ``text`` is given the ``Page``
+    template's frame (a context, the blocks' generators, the header's and footer's calls); ``pieces`` is given the ``Page``
     without a context either (Jinja's costs a page ~3 us: the globals copied, a set of their names). None where base.html is
     a pipeline's own, or a frame's text holds the markers (a config title holding them, say).
 
@@ -96,19 +98,25 @@ def framed(template: jinja2.Template, values: dict[str, Any], frames: Frames, ti
         parts = frames[key] = _frame(template, values)
     if not parts:
         return None
-    page_title = f"{escaped_text(title)} · {escaped_text(values['config'].title)}"  # the title block of lead.html and company.html
     environment = template.environment
     autoescape = environment.autoescape  # as new_context's EvalContext tells, without making one (~0.6 us a page)
     if callable(autoescape):
         autoescape = autoescape(template.name)
-    page = text({**template.globals, **values}, environment, autoescape)  # as new_context's
-    return b"".join((parts[0], page_title.encode(), parts[1], page.encode(), parts[2]))  # the frame encoded once, not per page
+    page = pieces({**template.globals, **values}, environment, autoescape)  # as new_context's
+    page[:0] = (parts[0], escaped_text(title).encode(), parts[1])  # the frame encoded once, not per page
+    page.append(parts[2])
+    return b"".join(page)
 
 
 def text(values: Mapping[str, Any], environment: jinja2.Environment, autoescape: bool) -> str:
     """The content of one lead page (``content`` without the generator): the values of its context, its environment, whether
-    it autoescapes (``page_of``)."""
-    return _Page(values, environment, autoescape).text()
+    it autoescapes (``page_of``). Decoded from ``pieces``: only where a pipeline's own base.html frames the block."""
+    return b"".join(pieces(values, environment, autoescape)).decode()
+
+
+def pieces(values: Mapping[str, Any], environment: jinja2.Environment, autoescape: bool) -> list[bytes]:
+    """The content of one lead page as UTF-8, in pieces for ``framed`` to join with the frame's."""
+    return _Page(values, environment, autoescape).pieces()
 
 
 def _marker(text: str) -> Callable[[jinja2.runtime.Context], Iterator[str]]:
@@ -123,7 +131,8 @@ def _frame(template: jinja2.Template, values: dict[str, Any]) -> tuple[bytes, ..
     if not builtin_parts(template.environment, "base.html"):
         return ()
     context = template.new_context(values)
-    context.blocks["title"] = [_marker(_TITLE)]  # ahead of base.html's own, as lead.html's are
+    # ahead of base.html's own, as lead.html's are; ``title · config.title``: the build's part goes in the frame
+    context.blocks["title"] = [_marker(f"{_TITLE} · {escaped_text(values['config'].title)}")]
     context.blocks["content"] = [_marker(_CONTENT)]
     text = "".join(template.root_render_func(context))
     if text.count(_TITLE) != 1 or text.count(_CONTENT) != 1 or text.index(_TITLE) > text.index(_CONTENT):
@@ -171,6 +180,11 @@ def badges(lf: LeadFigures, labels: Mapping[str, str]) -> str:
     if lf.qualified and lf.lead.status in OPEN:
         text += f' <span class="badge ok">{labels["Qualified"]}</span>'
     return text
+
+
+def badge_key(lf: LeadFigures) -> tuple[bool, bool, bool]:
+    """What ``badges`` shows of a lead: whether its follow-up is overdue, it is stale, it is open and qualified."""
+    return lf.follow_up_overdue, lf.stale, lf.qualified and lf.lead.status in OPEN
 
 
 def checklist(criteria: tuple[str, ...], qualified: bool, met: tuple[bool | None, ...], labels: Mapping[str, str]) -> str:
@@ -229,6 +243,29 @@ class Shown:
         self.steps = Shared(lambda step: status_label(step) if step in CLOSED else stage_name(step))  # a history entry's
         self.owner_names = Shared(owner_name)
         self.checklists = Shared(lambda key: checklist(*key, labels))  # by criteria, qualified and whether each is met
+        self.encoded = Encoded(self)
+
+
+def encoded(texts: Mapping[Any, str]) -> Shared:
+    """``texts`` as UTF-8, each encoded once."""
+    return Shared(lambda value: texts[value].encode())
+
+
+class Encoded:
+    """``Shown``'s texts as UTF-8, for the pages assembled from bytes (``_Page``, company_page.py): a page joined as text
+    holds '–', '€', '›' or '✓', so the join widened it to UCS-2 and its ``encode`` went character by character
+    (1k corpus, callgrind: ~60k of a lead page's ~340k instructions); joining bytes copies them. Also ``badges`` by
+    ``badge_key``."""
+
+    def __init__(self, shown: Shown) -> None:
+        self.labels = labels = encoded(shown.labels)
+        self.days, self.times, self.amounts, self.whole_amounts, self.percents, self.counts = map(
+            encoded, (shown.days, shown.times, shown.amounts, shown.whole_amounts, shown.percents, shown.counts))
+        self.stage_names, self.status_badges, self.steps, self.checklists = map(
+            encoded, (shown.stage_names, shown.status_badges, shown.steps, shown.checklists))
+        kinds = (("warn", "Follow-up overdue"), ("stale", "Stale"), ("ok", "Qualified"))  # as ``badges`` prints them
+        self.badges = Shared(lambda key: b"".join(b' <span class="badge %s">%s</span>' % (css.encode(), labels[label])
+                                                  for shown, (css, label) in zip(key, kinds) if shown))
 
 
 class Links:
@@ -249,6 +286,7 @@ class Links:
             return f'<a href="{escaped_text(link(company_url(name)))}">{escaped_text(name)}</a>' if name else DASH
 
         self.owners, self.companies = Shared(owner), Shared(company)
+        self.encoded_owners, self.encoded_companies = encoded(self.owners), encoded(self.companies)
 
 
 # One ``Shown`` per build, one ``Links`` per build and depth: the arguments are every function and value their texts
@@ -271,16 +309,17 @@ class Macros:
 
 
 class _Page(Macros):
-    """One lead page's content: the values the template reads, and its parts in the template's order."""
+    """One lead page's content: the values the template reads, and its parts in the template's order, as UTF-8."""
 
     def __init__(self, values: Mapping[str, Any], environment: jinja2.Environment, autoescape: bool) -> None:
         super().__init__(values, environment, autoescape)
         self.lead: Lead = values["lead"]
         self.lf: LeadFigures = values["lf"]
         self.config: Config = values["config"]
-        self.out: list[str] = []
+        self.encoded = self.shown.encoded
+        self.out: list[bytes] = []
 
-    def text(self) -> str:
+    def pieces(self) -> list[bytes]:
         values, lead = self.values, self.lead
         edit = values["edit_url"](lead)
         self.head(edit)
@@ -289,123 +328,124 @@ class _Page(Macros):
         self.contacts()
         self.history()
         self.custom()
-        labels, out = self.labels, self.out
-        out += ("\n<section class=\"panel notes\" aria-labelledby=\"notes-heading\">\n<h2 id=\"notes-heading\">",
-                labels["Notes"], "</h2>\n")
+        labels, out = self.encoded.labels, self.out
+        out += (b"\n<section class=\"panel notes\" aria-labelledby=\"notes-heading\">\n<h2 id=\"notes-heading\">",
+                labels["Notes"], b"</h2>\n")
         if lead.body.strip():
-            out.append(escaped_text(values["notes"](lead.body)))
+            out.append(escaped_text(values["notes"](lead.body)).encode())
         else:
-            out += ('<p class="empty">', labels["No notes yet."], "</p>")
-        out += ("</section>\n\n<p class=\"file\">", labels["File:"], " <code>", escaped_str(lead.path), "</code>")
+            out += (b'<p class="empty">', labels["No notes yet."], b"</p>")
+        out += (b"</section>\n\n<p class=\"file\">", labels["File:"], b" <code>", escaped_str(lead.path).encode(), b"</code>")
         if edit:
-            out += (' · <a href="', escaped_text(edit), '">', labels["Edit this file"], "</a>")
-        out.append("</p>\n")
-        return "".join(out)
+            out += (_DOT_LINK, escaped_text(edit).encode(), b'">', labels["Edit this file"], b"</a>")
+        out.append(b"</p>\n")
+        return out
 
     def head(self, edit: str | None) -> None:
-        lead, labels, shown, links, out = self.lead, self.labels, self.shown, self.links, self.out
-        title = escaped_str(lead.title)
-        out += ('<nav class="crumbs" aria-label="', labels["Breadcrumb"], '"><a href="', escaped_str(self.values["link"]("leads.html")),
-                '">', labels["All leads"], "</a> › <span>", title, '</span></nav>\n<div class="lead-head">\n<div>\n<h1>', title,
-                '</h1>\n<p class="subtitle">\n')
+        lead, encoded, links, out = self.lead, self.encoded, self.links, self.out
+        labels = encoded.labels
+        title = escaped_str(lead.title).encode()
+        out += (b'<nav class="crumbs" aria-label="', labels["Breadcrumb"], b'"><a href="', escaped_str(self.values["link"]("leads.html")).encode(),
+                b'">', labels["All leads"], _CRUMB, title, b'</span></nav>\n<div class="lead-head">\n<div>\n<h1>', title,
+                b'</h1>\n<p class="subtitle">\n')
         if lead.company:
-            out += (links.companies[lead.company], " · ")
-        out += (links.owners[lead.owner], '\n</p>\n<p class="badges">', shown.status_badges[lead.status])
+            out += (links.encoded_companies[lead.company], _DOT)
+        out += (links.encoded_owners[lead.owner], b'\n</p>\n<p class="badges">', encoded.status_badges[lead.status])
         if lead.stage:
-            out += (' <span class="badge stage">', shown.stage_names[lead.stage], "</span>")
-        out += (badges(self.lf, labels), "</p>\n</div>\n")
+            out += (b' <span class="badge stage">', encoded.stage_names[lead.stage], b"</span>")
+        out += (encoded.badges[badge_key(self.lf)], b"</p>\n</div>\n")
         if edit:
-            out += ('<p class="actions"><a class="button" href="', escaped_text(edit), '">', labels["Edit this file"], "</a></p>")
+            out += (b'<p class="actions"><a class="button" href="', escaped_text(edit).encode(), b'">', labels["Edit this file"], b"</a></p>")
 
     def facts(self) -> None:
-        lead, lf, labels, shown, out = self.lead, self.lf, self.labels, self.shown, self.out
-        days, amounts, counts = shown.days, shown.amounts, shown.counts
-        out += ('</div>\n\n<div class="lead-grid">\n<section class="panel" aria-labelledby="facts-heading">\n<h2 id="facts-heading">',
-                labels["Facts"], '</h2>\n<dl class="facts">\n<dt>', labels["Value"], "</dt>\n<dd>")
+        lead, lf, encoded, out = self.lead, self.lf, self.encoded, self.out
+        labels, days, amounts, counts = encoded.labels, encoded.days, encoded.amounts, encoded.counts
+        out += (b'</div>\n\n<div class="lead-grid">\n<section class="panel" aria-labelledby="facts-heading">\n<h2 id="facts-heading">',
+                labels["Facts"], b'</h2>\n<dl class="facts">\n<dt>', labels["Value"], b"</dt>\n<dd>")
         if lead.value is not None and lead.currency != self.config.currency:
-            out += (escaped_str(self.filters["money"](lead.value, lead.currency)), ' <span class="meta">(= ',
-                    amounts[lf.value], ")</span>")
+            out += (escaped_str(self.filters["money"](lead.value, lead.currency)).encode(), b' <span class="meta">(= ',
+                    amounts[lf.value], b")</span>")
         else:
             out.append(amounts[lf.value])
-        out.append("</dd>\n")
+        out.append(b"</dd>\n")
         status = lead.status
         if status in OPEN:
-            out += ("<dt>", labels["Probability"], "</dt><dd>", shown.percents[lf.probability])
+            out += (b"<dt>", labels["Probability"], b"</dt><dd>", encoded.percents[lf.probability])
             if lead.probability is not None:
-                out += (' <span class="meta">', labels["(set on the lead)"], "</span>")
-            out += ("</dd>\n<dt>", labels["Weighted"], "</dt><dd>", amounts[lf.weighted], "</dd>\n")
+                out += (b' <span class="meta">', labels["(set on the lead)"], b"</span>")
+            out += (b"</dd>\n<dt>", labels["Weighted"], b"</dt><dd>", amounts[lf.weighted], b"</dd>\n")
         if status == "active":
-            out += ("<dt>", labels["Expected close"], "</dt><dd>", days[lead.expected_close], "</dd>\n")
+            out += (b"<dt>", labels["Expected close"], b"</dt><dd>", days[lead.expected_close], b"</dd>\n")
         if lead.closed_on:
-            out += ("<dt>", labels["Closed on"], "</dt><dd>", days[lead.closed_on], "</dd>")
+            out += (b"<dt>", labels["Closed on"], b"</dt><dd>", days[lead.closed_on], b"</dd>")
         if lead.reason:
-            out += ("<dt>", labels["Reason"], "</dt><dd>", escaped_str(lead.reason), "</dd>")
+            out += (b"<dt>", labels["Reason"], b"</dt><dd>", escaped_str(lead.reason).encode(), b"</dd>")
         if status in OPEN:
-            out += ("<dt>", labels["Follow-up"], "</dt><dd>", days[lead.follow_up])
+            out += (b"<dt>", labels["Follow-up"], b"</dt><dd>", days[lead.follow_up])
             if lf.follow_up_overdue:
-                out += (' <span class="badge warn">', labels["overdue"], "</span>")
-            out += ("</dd>\n<dt>", labels["Next step"], "</dt><dd>", escaped_str(lead.next_step or DASH), "</dd>\n")
-        out += ("<dt>", labels["Created"], "</dt><dd>", days[lead.created])
+                out += (b' <span class="badge warn">', labels["overdue"], b"</span>")
+            out += (b"</dd>\n<dt>", labels["Next step"], b"</dt><dd>", escaped_str(lead.next_step or DASH).encode(), b"</dd>\n")
+        out += (b"<dt>", labels["Created"], b"</dt><dd>", days[lead.created])
         if lf.age_days is not None:
-            out += (' <span class="meta">', counts["(%(num)d day ago)", "(%(num)d days ago)", lf.age_days], "</span>")
-        out += ("</dd>\n<dt>", labels["Last contact"], "</dt><dd>", days[lead.last_contact], "</dd>\n")
+            out += (b' <span class="meta">', counts["(%(num)d day ago)", "(%(num)d days ago)", lf.age_days], b"</span>")
+        out += (b"</dd>\n<dt>", labels["Last contact"], b"</dt><dd>", days[lead.last_contact], b"</dd>\n")
         if lf.days_since_touch is not None:
-            out += ("<dt>", labels["Last activity"], "</dt><dd>", counts["%(num)d day ago", "%(num)d days ago", lf.days_since_touch], "</dd>")
+            out += (b"<dt>", labels["Last activity"], b"</dt><dd>", counts["%(num)d day ago", "%(num)d days ago", lf.days_since_touch], b"</dd>")
         if lf.stage_since and status == "active":
-            out += ("<dt>", labels["In this stage since"], "</dt><dd>", days[lf.stage_since], "</dd>")
-        out += ("<dt>", labels["Source"], "</dt><dd>", escaped_str(lead.source or DASH), "</dd>\n<dt>", labels["Tags"], "</dt><dd>")
+            out += (b"<dt>", labels["In this stage since"], b"</dt><dd>", days[lf.stage_since], b"</dd>")
+        out += (b"<dt>", labels["Source"], b"</dt><dd>", escaped_str(lead.source or DASH).encode(), b"</dd>\n<dt>", labels["Tags"], b"</dt><dd>")
         for tag in lead.tags:
-            out += ('<span class="tag">', escaped_str(tag), "</span> ")
+            out += (b'<span class="tag">', escaped_str(tag).encode(), b"</span> ")
         if not lead.tags:
-            out.append(DASH)
-        out.append("</dd>\n</dl>\n</section>\n\n")
+            out.append(_DASH)
+        out.append(b"</dd>\n</dl>\n</section>\n\n")
 
     def qualification(self) -> None:
         criteria = self.config.qualification
-        self.out.append(self.shown.checklists[criteria, self.lf.qualified, tuple(map(self.lead.qualification.get, criteria))])
+        self.out.append(self.encoded.checklists[criteria, self.lf.qualified, tuple(map(self.lead.qualification.get, criteria))])
 
     def contacts(self) -> None:
         out, contact_url = self.out, self.values["contact_url"]
         if self.lead.contacts:
-            out += ("<h2>", self.labels["Contacts"], "</h2>\n")
+            out += (b"<h2>", self.encoded.labels["Contacts"], b"</h2>\n")
         for contact in self.lead.contacts:  # texts only (lead.py), as their keys (strict_yaml.py)
-            out += ('<div class="contact">\n<p class="contact-name">', escaped_str(contact.get("name", DASH)))
+            out += (b'<div class="contact">\n<p class="contact-name">', escaped_str(contact.get("name", DASH)).encode())
             if contact.get("role"):
-                out += (' <span class="meta">· ', escaped_str(contact["role"]), "</span>")
-            out.append("</p>\n<ul>\n")
+                out += (_ROLE, escaped_str(contact["role"]).encode(), b"</span>")
+            out.append(b"</p>\n<ul>\n")
             for key, value in contact.items():
                 if key not in ("name", "role"):
                     url = contact_url(key, value)  # macros.html's contact_value
-                    out += ('<li><span class="meta">', escaped_str(key), ":</span> ",
-                            f'<a href="{escaped_str(url)}">{escaped_str(value)}</a>' if url else self.field_value(value), "</li>\n")
-            out.append("</ul>\n</div>\n")
-        out.append("</section>\n</div>\n\n")
+                    shown = f'<a href="{escaped_str(url)}">{escaped_str(value)}</a>' if url else self.field_value(value)
+                    out += (b'<li><span class="meta">', escaped_str(key).encode(), b":</span> ", shown.encode(), b"</li>\n")
+            out.append(b"</ul>\n</div>\n")
+        out.append(b"</section>\n</div>\n\n")
 
     def history(self) -> None:
         lead, out = self.lead, self.out
         if not lead.history:
-            out.append("\n")
+            out.append(b"\n")
             return
-        out += ('<section class="panel" aria-labelledby="history-heading">\n<h2 id="history-heading">', self.labels["Stage history"],
-                '</h2>\n<ol class="timeline">\n')
+        out += (b'<section class="panel" aria-labelledby="history-heading">\n<h2 id="history-heading">', self.encoded.labels["Stage history"],
+                b'</h2>\n<ol class="timeline">\n')
         today = self.values["figures"].today if lead.status == "active" else None
-        times, steps, counts = self.shown.times, self.shown.steps, self.shown.counts
+        times, steps, counts = self.encoded.times, self.encoded.steps, self.encoded.counts
         for entry, after in zip(lead.history, [*lead.history[1:], None]):
             until: date | None = after.date if after is not None else today
-            out += ("<li>\n", times[entry.date], '\n<span class="step">', steps[entry.stage], "</span>\n")
+            out += (b"<li>\n", times[entry.date], b'\n<span class="step">', steps[entry.stage], b"</span>\n")
             if until:
-                out += ('<span class="meta">', counts["%(num)d day", "%(num)d days", (until - entry.date).days], "</span>")
-            out.append("</li>\n")
-        out.append("</ol>\n</section>\n\n")
+                out += (b'<span class="meta">', counts["%(num)d day", "%(num)d days", (until - entry.date).days], b"</span>")
+            out.append(b"</li>\n")
+        out.append(b"</ol>\n</section>\n\n")
 
     def custom(self) -> None:
         out = self.out
         if self.lead.custom:
-            out += ('<section class="panel" aria-labelledby="custom-heading">\n<h2 id="custom-heading">', self.labels["More fields"],
-                    '</h2>\n<dl class="facts">\n')
+            out += (b'<section class="panel" aria-labelledby="custom-heading">\n<h2 id="custom-heading">', self.encoded.labels["More fields"],
+                    b'</h2>\n<dl class="facts">\n')
             for key, value in self.lead.custom.items():
-                out += ("<dt>", escaped_text(key), "</dt><dd>", self.field_value(value), "</dd>\n")
-            out.append("</dl>\n</section>\n")
+                out += (b"<dt>", escaped_text(key).encode(), b"</dt><dd>", self.field_value(value).encode(), b"</dd>\n")
+            out.append(b"</dl>\n</section>\n")
 
     # The page's own macro of macros.html (field_value), as it prints.
 

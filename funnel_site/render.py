@@ -386,8 +386,8 @@ def _render(
     values = {**context, **extra, "root": root, "path": path, "link": _page_link(root)}
     framing = _FRAMED.get(template.blocks.get("content")) if frames is not None else None  # type: ignore[arg-type]
     if framing is not None:
-        title, text = framing
-        page = lead_page.framed(template, values, frames, title(values), text)  # type: ignore[arg-type]
+        title, pieces = framing
+        page = lead_page.framed(template, values, frames, title(values), pieces)  # type: ignore[arg-type]
         if page is not None:
             return page
     return template.render(values).encode()
@@ -395,9 +395,9 @@ def _render(
 
 # The pages whose content is written in Python, framed in the built-in base.html once per depth (lead_page.framed):
 # their title block's own part, and their content.
-_FRAMED: dict[Callable[..., Any], tuple[Callable[[Mapping[str, Any]], str], Callable[..., str]]] = {
-    lead_page.content: (lambda values: values["lead"].title, lead_page.text),
-    company_page.content: (lambda values: values["company"].label, company_page.text),
+_FRAMED: dict[Callable[..., Any], tuple[Callable[[Mapping[str, Any]], str], Callable[..., list[bytes]]]] = {
+    lead_page.content: (lambda values: values["lead"].title, lead_page.pieces),
+    company_page.content: (lambda values: values["company"].label, company_page.pieces),
 }
 
 
