@@ -246,9 +246,24 @@ class Shown:
         self.encoded = Encoded(self)
 
 
-def encoded(texts: Mapping[Any, str]) -> Shared:
-    """``texts`` as UTF-8, each encoded once."""
-    return Shared(lambda value: texts[value].encode())
+class EncodedTexts(dict[Any, bytes]):
+    """``texts`` as UTF-8, each encoded once and kept as ``Shared`` keeps texts (zeros every time, ``SHARED_SIZE`` at most).
+    Its own ``__missing__``, not a ``Shared`` of a function: a value seen first costs one Python call, not three
+    (most of a lead's amounts are its own: 1k corpus, ~5 first sights a lead page)."""
+
+    __slots__ = ("texts",)
+
+    def __init__(self, texts: Mapping[Any, str]) -> None:
+        super().__init__()
+        self.texts = texts
+
+    def __missing__(self, value: Any) -> bytes:
+        data = self.texts[value].encode()
+        if value != 0:
+            if len(self) >= SHARED_SIZE:
+                self.clear()
+            self[value] = data
+        return data
 
 
 class Encoded:
@@ -258,12 +273,14 @@ class Encoded:
     ``badge_key``."""
 
     def __init__(self, shown: Shown) -> None:
-        self.labels = labels = encoded(shown.labels)
+        self.labels = labels = EncodedTexts(shown.labels)
         self.days, self.times, self.amounts, self.whole_amounts, self.percents, self.counts = map(
-            encoded, (shown.days, shown.times, shown.amounts, shown.whole_amounts, shown.percents, shown.counts))
+            EncodedTexts, (shown.days, shown.times, shown.amounts, shown.whole_amounts, shown.percents, shown.counts))
         self.stage_names, self.status_badges, self.steps, self.checklists = map(
-            encoded, (shown.stage_names, shown.status_badges, shown.steps, shown.checklists))
+            EncodedTexts, (shown.stage_names, shown.status_badges, shown.steps, shown.checklists))
         kinds = (("warn", "Follow-up overdue"), ("stale", "Stale"), ("ok", "Qualified"))  # as ``badges`` prints them
+        self.stage_badges = Shared(lambda stage: b' <span class="badge stage">' + self.stage_names[stage] + b"</span>")  # the lead page's
+        self.lead_parts = _Parts(labels)
         self.badges = Shared(lambda key: b"".join(b' <span class="badge %s">%s</span>' % (css.encode(), labels[label])
                                                   for shown, (css, label) in zip(key, kinds) if shown))
 
@@ -286,7 +303,8 @@ class Links:
             return f'<a href="{escaped_text(link(company_url(name)))}">{escaped_text(name)}</a>' if name else DASH
 
         self.owners, self.companies = Shared(owner), Shared(company)
-        self.encoded_owners, self.encoded_companies = encoded(self.owners), encoded(self.companies)
+        self.encoded_owners, self.encoded_companies = EncodedTexts(self.owners), EncodedTexts(self.companies)
+        self.encoded_hrefs = Shared(lambda path: escaped_str(link(path)).encode())
 
 
 # One ``Shown`` per build, one ``Links`` per build and depth: the arguments are every function and value their texts
@@ -308,6 +326,46 @@ class Macros:
         self.labels = shown.labels
 
 
+class _Parts:
+    """A lead page's text between the values it shows, labels included, as UTF-8: the same for every lead page of a
+    build (``Encoded.lead_parts``), so a page joins one piece where it joined a few (~30 labels a page looked up)."""
+
+    def __init__(self, labels: Mapping[str, bytes]) -> None:
+        def joined(*texts: str | bytes) -> bytes:  # labels by name (bytes), text of the page (str)
+            return b"".join(text.encode() if isinstance(text, str) else text for text in texts)
+
+        label = labels.__getitem__
+        self.nav = joined('<nav class="crumbs" aria-label="', label("Breadcrumb"), '"><a href="')
+        self.all_leads = joined('">', label("All leads"), "</a> › <span>")
+        self.edit_button = joined('">', label("Edit this file"), "</a></p>")
+        self.facts = joined('</div>\n\n<div class="lead-grid">\n<section class="panel" aria-labelledby="facts-heading">\n<h2 id="facts-heading">',
+                            label("Facts"), '</h2>\n<dl class="facts">\n<dt>', label("Value"), "</dt>\n<dd>")
+        self.probability = joined("<dt>", label("Probability"), "</dt><dd>")
+        self.set_on_lead = joined(' <span class="meta">', label("(set on the lead)"), "</span>")
+        self.weighted = joined("</dd>\n<dt>", label("Weighted"), "</dt><dd>")
+        self.expected_close = joined("<dt>", label("Expected close"), "</dt><dd>")
+        self.closed_on = joined("<dt>", label("Closed on"), "</dt><dd>")
+        self.reason = joined("<dt>", label("Reason"), "</dt><dd>")
+        self.follow_up = joined("<dt>", label("Follow-up"), "</dt><dd>")
+        self.overdue = joined(' <span class="badge warn">', label("overdue"), "</span>")
+        self.next_step = joined("</dd>\n<dt>", label("Next step"), "</dt><dd>")
+        self.created = joined("<dt>", label("Created"), "</dt><dd>")
+        self.last_contact = joined("</dd>\n<dt>", label("Last contact"), "</dt><dd>")
+        self.last_activity = joined("<dt>", label("Last activity"), "</dt><dd>")
+        self.stage_since = joined("<dt>", label("In this stage since"), "</dt><dd>")
+        self.source = joined("<dt>", label("Source"), "</dt><dd>")
+        self.tags = joined("</dd>\n<dt>", label("Tags"), "</dt><dd>")
+        self.contacts = joined("<h2>", label("Contacts"), "</h2>\n")
+        self.history = joined('<section class="panel" aria-labelledby="history-heading">\n<h2 id="history-heading">', label("Stage history"),
+                              '</h2>\n<ol class="timeline">\n')
+        self.custom = joined('<section class="panel" aria-labelledby="custom-heading">\n<h2 id="custom-heading">', label("More fields"),
+                             '</h2>\n<dl class="facts">\n')
+        self.notes = joined('\n<section class="panel notes" aria-labelledby="notes-heading">\n<h2 id="notes-heading">', label("Notes"), "</h2>\n")
+        self.no_notes = joined('<p class="empty">', label("No notes yet."), "</p>")
+        self.file = joined('</section>\n\n<p class="file">', label("File:"), " <code>")
+        self.edit_file = joined('">', label("Edit this file"), "</a>")
+
+
 class _Page(Macros):
     """One lead page's content: the values the template reads, and its parts in the template's order, as UTF-8."""
 
@@ -316,11 +374,12 @@ class _Page(Macros):
         self.lead: Lead = values["lead"]
         self.lf: LeadFigures = values["lf"]
         self.config: Config = values["config"]
-        self.encoded = self.shown.encoded
+        self.encoded = encoded = self.shown.encoded
+        self.parts = encoded.lead_parts
         self.out: list[bytes] = []
 
     def pieces(self) -> list[bytes]:
-        values, lead = self.values, self.lead
+        values, lead, parts = self.values, self.lead, self.parts
         edit = values["edit_url"](lead)
         self.head(edit)
         self.facts()
@@ -328,40 +387,36 @@ class _Page(Macros):
         self.contacts()
         self.history()
         self.custom()
-        labels, out = self.encoded.labels, self.out
-        out += (b"\n<section class=\"panel notes\" aria-labelledby=\"notes-heading\">\n<h2 id=\"notes-heading\">",
-                labels["Notes"], b"</h2>\n")
+        out = self.out
+        out.append(parts.notes)
         if lead.body.strip():
             out.append(escaped_text(values["notes"](lead.body)).encode())
         else:
-            out += (b'<p class="empty">', labels["No notes yet."], b"</p>")
-        out += (b"</section>\n\n<p class=\"file\">", labels["File:"], b" <code>", escaped_str(lead.path).encode(), b"</code>")
+            out.append(parts.no_notes)
+        out += (parts.file, escaped_str(lead.path).encode(), b"</code>")
         if edit:
-            out += (_DOT_LINK, escaped_text(edit).encode(), b'">', labels["Edit this file"], b"</a>")
+            out += (_DOT_LINK, escaped_text(edit).encode(), parts.edit_file)
         out.append(b"</p>\n")
         return out
 
     def head(self, edit: str | None) -> None:
-        lead, encoded, links, out = self.lead, self.encoded, self.links, self.out
-        labels = encoded.labels
+        lead, encoded, links, parts, out = self.lead, self.encoded, self.links, self.parts, self.out
         title = escaped_str(lead.title).encode()
-        out += (b'<nav class="crumbs" aria-label="', labels["Breadcrumb"], b'"><a href="', escaped_str(self.values["link"]("leads.html")).encode(),
-                b'">', labels["All leads"], _CRUMB, title, b'</span></nav>\n<div class="lead-head">\n<div>\n<h1>', title,
+        out += (parts.nav, links.encoded_hrefs["leads.html"], parts.all_leads, title, b'</span></nav>\n<div class="lead-head">\n<div>\n<h1>', title,
                 b'</h1>\n<p class="subtitle">\n')
         if lead.company:
             out += (links.encoded_companies[lead.company], _DOT)
         out += (links.encoded_owners[lead.owner], b'\n</p>\n<p class="badges">', encoded.status_badges[lead.status])
         if lead.stage:
-            out += (b' <span class="badge stage">', encoded.stage_names[lead.stage], b"</span>")
+            out.append(encoded.stage_badges[lead.stage])
         out += (encoded.badges[badge_key(self.lf)], b"</p>\n</div>\n")
         if edit:
-            out += (b'<p class="actions"><a class="button" href="', escaped_text(edit).encode(), b'">', labels["Edit this file"], b"</a></p>")
+            out += (b'<p class="actions"><a class="button" href="', escaped_text(edit).encode(), parts.edit_button)
 
     def facts(self) -> None:
-        lead, lf, encoded, out = self.lead, self.lf, self.encoded, self.out
-        labels, days, amounts, counts = encoded.labels, encoded.days, encoded.amounts, encoded.counts
-        out += (b'</div>\n\n<div class="lead-grid">\n<section class="panel" aria-labelledby="facts-heading">\n<h2 id="facts-heading">',
-                labels["Facts"], b'</h2>\n<dl class="facts">\n<dt>', labels["Value"], b"</dt>\n<dd>")
+        lead, lf, encoded, parts, out = self.lead, self.lf, self.encoded, self.parts, self.out
+        days, amounts, counts = encoded.days, encoded.amounts, encoded.counts
+        out.append(parts.facts)
         if lead.value is not None and lead.currency != self.config.currency:
             out += (escaped_str(self.filters["money"](lead.value, lead.currency)).encode(), b' <span class="meta">(= ',
                     amounts[lf.value], b")</span>")
@@ -370,30 +425,30 @@ class _Page(Macros):
         out.append(b"</dd>\n")
         status = lead.status
         if status in OPEN:
-            out += (b"<dt>", labels["Probability"], b"</dt><dd>", encoded.percents[lf.probability])
+            out += (parts.probability, encoded.percents[lf.probability])
             if lead.probability is not None:
-                out += (b' <span class="meta">', labels["(set on the lead)"], b"</span>")
-            out += (b"</dd>\n<dt>", labels["Weighted"], b"</dt><dd>", amounts[lf.weighted], b"</dd>\n")
+                out.append(parts.set_on_lead)
+            out += (parts.weighted, amounts[lf.weighted], b"</dd>\n")
         if status == "active":
-            out += (b"<dt>", labels["Expected close"], b"</dt><dd>", days[lead.expected_close], b"</dd>\n")
+            out += (parts.expected_close, days[lead.expected_close], b"</dd>\n")
         if lead.closed_on:
-            out += (b"<dt>", labels["Closed on"], b"</dt><dd>", days[lead.closed_on], b"</dd>")
+            out += (parts.closed_on, days[lead.closed_on], b"</dd>")
         if lead.reason:
-            out += (b"<dt>", labels["Reason"], b"</dt><dd>", escaped_str(lead.reason).encode(), b"</dd>")
+            out += (parts.reason, escaped_str(lead.reason).encode(), b"</dd>")
         if status in OPEN:
-            out += (b"<dt>", labels["Follow-up"], b"</dt><dd>", days[lead.follow_up])
+            out += (parts.follow_up, days[lead.follow_up])
             if lf.follow_up_overdue:
-                out += (b' <span class="badge warn">', labels["overdue"], b"</span>")
-            out += (b"</dd>\n<dt>", labels["Next step"], b"</dt><dd>", escaped_str(lead.next_step or DASH).encode(), b"</dd>\n")
-        out += (b"<dt>", labels["Created"], b"</dt><dd>", days[lead.created])
+                out.append(parts.overdue)
+            out += (parts.next_step, escaped_str(lead.next_step or DASH).encode(), b"</dd>\n")
+        out += (parts.created, days[lead.created])
         if lf.age_days is not None:
             out += (b' <span class="meta">', counts["(%(num)d day ago)", "(%(num)d days ago)", lf.age_days], b"</span>")
-        out += (b"</dd>\n<dt>", labels["Last contact"], b"</dt><dd>", days[lead.last_contact], b"</dd>\n")
+        out += (parts.last_contact, days[lead.last_contact], b"</dd>\n")
         if lf.days_since_touch is not None:
-            out += (b"<dt>", labels["Last activity"], b"</dt><dd>", counts["%(num)d day ago", "%(num)d days ago", lf.days_since_touch], b"</dd>")
+            out += (parts.last_activity, counts["%(num)d day ago", "%(num)d days ago", lf.days_since_touch], b"</dd>")
         if lf.stage_since and status == "active":
-            out += (b"<dt>", labels["In this stage since"], b"</dt><dd>", days[lf.stage_since], b"</dd>")
-        out += (b"<dt>", labels["Source"], b"</dt><dd>", escaped_str(lead.source or DASH).encode(), b"</dd>\n<dt>", labels["Tags"], b"</dt><dd>")
+            out += (parts.stage_since, days[lf.stage_since], b"</dd>")
+        out += (parts.source, escaped_str(lead.source or DASH).encode(), parts.tags)
         for tag in lead.tags:
             out += (b'<span class="tag">', escaped_str(tag).encode(), b"</span> ")
         if not lead.tags:
@@ -407,7 +462,7 @@ class _Page(Macros):
     def contacts(self) -> None:
         out, contact_url = self.out, self.values["contact_url"]
         if self.lead.contacts:
-            out += (b"<h2>", self.encoded.labels["Contacts"], b"</h2>\n")
+            out.append(self.parts.contacts)
         for contact in self.lead.contacts:  # texts only (lead.py), as their keys (strict_yaml.py)
             out += (b'<div class="contact">\n<p class="contact-name">', escaped_str(contact.get("name", DASH)).encode())
             if contact.get("role"):
@@ -426,8 +481,7 @@ class _Page(Macros):
         if not lead.history:
             out.append(b"\n")
             return
-        out += (b'<section class="panel" aria-labelledby="history-heading">\n<h2 id="history-heading">', self.encoded.labels["Stage history"],
-                b'</h2>\n<ol class="timeline">\n')
+        out.append(self.parts.history)
         today = self.values["figures"].today if lead.status == "active" else None
         times, steps, counts = self.encoded.times, self.encoded.steps, self.encoded.counts
         for entry, after in zip(lead.history, [*lead.history[1:], None]):
@@ -441,8 +495,7 @@ class _Page(Macros):
     def custom(self) -> None:
         out = self.out
         if self.lead.custom:
-            out += (b'<section class="panel" aria-labelledby="custom-heading">\n<h2 id="custom-heading">', self.encoded.labels["More fields"],
-                    b'</h2>\n<dl class="facts">\n')
+            out.append(self.parts.custom)
             for key, value in self.lead.custom.items():
                 out += (b"<dt>", escaped_text(key).encode(), b"</dt><dd>", self.field_value(value).encode(), b"</dd>\n")
             out.append(b"</dl>\n</section>\n")
