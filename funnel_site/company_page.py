@@ -15,14 +15,15 @@ and compares the bytes: change company.html (or the macros it calls), and the te
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Iterator
+from functools import lru_cache
+from typing import Any, Callable, Iterator
 
 import jinja2
 
 from funnel_site import views
 from funnel_site.engine import escaped_str, escaped_text
 from funnel_site.figures import LeadFigures
-from funnel_site.lead_page import DASH, OPEN, Macros, badges, builtin_parts, page_of
+from funnel_site.lead_page import DASH, OPEN, Encoded, Macros, Shared, builtin_parts, page_of
 
 
 def install(env: jinja2.Environment) -> None:
@@ -38,59 +39,101 @@ def content(context: jinja2.runtime.Context) -> Iterator[str]:
 
 def text(values: Mapping[str, Any], environment: jinja2.Environment, autoescape: bool) -> str:
     """The content of one company page (``content`` without the generator): the values of its context, its environment,
-    whether it autoescapes (``page_of``)."""
-    return _Page(values, environment, autoescape).text()
+    whether it autoescapes (``page_of``). Decoded from ``pieces``: only where a pipeline's own base.html frames the block."""
+    return b"".join(pieces(values, environment, autoescape)).decode()
 
 
 def pieces(values: Mapping[str, Any], environment: jinja2.Environment, autoescape: bool) -> list[bytes]:
-    return [text(values, environment, autoescape).encode()]
+    """The content of one company page as UTF-8, in pieces for ``lead_page.framed`` to join with the frame's (as the
+    lead page's: bytes joined, not a UCS-2 text encoded character by character)."""
+    return _Page(values, environment, autoescape).pieces()
 
 
-def tile(label: str, value: str, detail: str, tone: str) -> str:
-    """macros.html's ``tile`` with a detail (every tile of the page has one), of texts already escaped."""
+def tile_head(label: str, tone: str) -> str:
+    """macros.html's ``tile`` up to its value, of a label already escaped."""
     head = f'<div class="tile {tone}">' if tone else '<div class="tile">'
-    return f'{head}\n<p class="tile-label">{label}</p>\n<p class="tile-value">{value}</p>\n<p class="tile-detail">{detail}</p></div>'
+    return f'{head}\n<p class="tile-label">{label}</p>\n<p class="tile-value">'
+
+
+_DETAIL, _TILE_END = '</p>\n<p class="tile-detail">', "</p></div>"  # a tile's text after its value and after its detail (each has one)
+
+
+class _Parts:
+    """A company page's text between the values it shows, labels included, as UTF-8, and the cells many rows share: the same
+    for every company page of a build (``_parts``)."""
+
+    def __init__(self, encoded: Encoded, number: Callable[[Any], str]) -> None:
+        def joined(*texts: str) -> bytes:
+            return "".join(texts).encode()
+
+        labels = encoded.shown.labels
+        # a row's cells: its status's (after the lead's badges) and its stage's
+        self.status_cells = Shared(lambda status: b"</th>\n<td>" + encoded.status_badges[status] + b"</td>\n<td>")
+        self.stage_cells = Shared(lambda stage: encoded.stage_names[stage] + b"</td>\n<td>")
+        self.numbers = Shared(lambda value: escaped_str(number(value)).encode())  # the ideas' tile's
+
+        self.nav = joined('<nav class="crumbs" aria-label="', labels["Breadcrumb"], '"><a href="')
+        self.companies = joined('">', labels["Companies"], "</a> › <span>")
+        self.open = tile_head(labels["Open pipeline"], "").encode()
+        self.detail = _DETAIL.encode()
+        self.won = joined(_TILE_END, "\n", tile_head(labels["Won"], "good"))
+        self.ideas = joined(_TILE_END, "\n", tile_head(labels["Ideas"], ""))
+        self.next_reminder = joined(_DETAIL, labels["up- and cross-selling potential"], _TILE_END, "\n", tile_head(labels["Next reminder"], ""))
+        self.table = joined(
+            _DETAIL, labels["earliest follow-up of an open lead"], _TILE_END, "\n</div>\n",
+            '<div class="table-wrap" tabindex="0" role="region" aria-label="', labels["Scrollable table"], '">\n<table class="data">\n<caption>',
+            labels["Leads of this company"], '</caption>\n<thead>\n<tr>\n<th scope="col">', labels["Lead"], '</th>\n<th scope="col">',
+            labels["Status"], '</th>\n<th scope="col">', labels["Stage"], '</th>\n<th scope="col">', labels["Owner"],
+            '</th><th scope="col" class="num">', labels["Value"], '</th>\n<th scope="col" class="num">', labels["Weighted"],
+            '</th>\n<th scope="col">', labels["Close date"], '</th>\n<th scope="col">', labels["Follow-up"], "</th>\n</tr>\n</thead>\n<tbody>\n")
+
+
+_parts = lru_cache(maxsize=8)(_Parts)  # one per build, as its ``Encoded``
+
+
+# A row's text around its values (``_Page.lead_table``), as UTF-8
+_ROW, _NOT_ACTIVE, _NOT_OPEN = (text.encode() for text in (
+    '<tr>\n<th scope="row"><a href="', f'</td>\n<td class="num">{DASH}</td>\n<td>', f"</td>\n<td>{DASH}</td>\n</tr>\n"))
 
 
 class _Page(Macros):
-    """One company page's content: the values the template reads, and its parts in the template's order."""
+    """One company page's content: the values the template reads, and its parts in the template's order, as UTF-8."""
 
-    def text(self) -> str:
+    def pieces(self) -> list[bytes]:
         company: views.Group = self.values["company"]
-        labels, shown, filters = self.labels, self.shown, self.filters
+        encoded = self.shown.encoded
+        self.parts = parts = _parts(encoded, self.filters["number"])
         counts = company.counts
-        name = escaped_text(company.label)
-        return "".join((
-            '<nav class="crumbs" aria-label="', labels["Breadcrumb"], '"><a href="', escaped_str(self.values["link"]("companies.html")), '">',
-            labels["Companies"], "</a> › <span>", name, "</span></nav>\n<h1>", name, '</h1>\n<div class="tiles">\n',
-            tile(labels["Open pipeline"], shown.whole_amounts[company.open_value],
-                 shown.counts["%(num)d active lead", "%(num)d active leads", counts.get("active", 0)], ""), "\n",
-            tile(labels["Won"], shown.whole_amounts[company.won_value],
-                 shown.counts["%(num)d deal", "%(num)d deals", counts.get("won", 0)], "good"), "\n",
-            tile(labels["Ideas"], escaped_str(filters["number"](counts.get("potential", 0))),
-                 labels["up- and cross-selling potential"], ""), "\n",
-            tile(labels["Next reminder"], shown.days[company.next_follow_up], labels["earliest follow-up of an open lead"], ""),
-            "\n</div>\n", self.lead_table(views.sorted_leads(company.leads, self.values["config"])), "\n",
-        ))
+        name = escaped_text(company.label).encode()
+        out = [
+            parts.nav, self.links.encoded_hrefs["companies.html"], parts.companies, name, b"</span></nav>\n<h1>", name, b'</h1>\n<div class="tiles">\n',
+            parts.open, encoded.whole_amounts[company.open_value], parts.detail,
+            encoded.counts["%(num)d active lead", "%(num)d active leads", counts.get("active", 0)],
+            parts.won, encoded.whole_amounts[company.won_value], parts.detail, encoded.counts["%(num)d deal", "%(num)d deals", counts.get("won", 0)],
+            parts.ideas, parts.numbers[counts.get("potential", 0)], parts.next_reminder, encoded.days[company.next_follow_up], parts.table,
+        ]
+        self.lead_table(views.sorted_leads(company.leads, self.values["config"]), out)
+        out.append(b"</tbody>\n</table>\n</div>\n")
+        return out
 
-    def lead_table(self, leads: list[LeadFigures]) -> str:
-        """macros.html's ``lead_table`` as the page calls it: with the owner, without the company, never empty (a company has leads)."""
-        labels = self.labels
-        out = ['<div class="table-wrap" tabindex="0" role="region" aria-label="', labels["Scrollable table"], '">\n<table class="data">\n<caption>',
-               labels["Leads of this company"], '</caption>\n<thead>\n<tr>\n<th scope="col">', labels["Lead"], '</th>\n<th scope="col">',
-               labels["Status"], '</th>\n<th scope="col">', labels["Stage"], '</th>\n<th scope="col">', labels["Owner"],
-               '</th><th scope="col" class="num">', labels["Value"], '</th>\n<th scope="col" class="num">', labels["Weighted"],
-               '</th>\n<th scope="col">', labels["Close date"], '</th>\n<th scope="col">', labels["Follow-up"], "</th>\n</tr>\n</thead>\n<tbody>\n"]
-        link, page_url, shown, owners = self.values["link"], self.values["page_url"], self.shown, self.links.owners
-        amounts, days = shown.whole_amounts, shown.days
+    def lead_table(self, leads: list[LeadFigures], out: list[bytes]) -> None:
+        """The rows of macros.html's ``lead_table`` as the page calls it: with the owner, without the company, never empty (a company
+        has leads)."""
+        link, page_url, encoded, owners = self.values["link"], self.values["page_url"], self.shown.encoded, self.links.encoded_owners
+        amounts, days, badges, status_cells, stage_cells = (
+            encoded.whole_amounts, encoded.days, encoded.badges, self.parts.status_cells, self.parts.stage_cells)
         for lf in leads:
             lead = lf.lead
             status = lead.status
-            out += ('<tr>\n<th scope="row"><a href="', escaped_str(link(page_url(lead))), '">', escaped_str(lead.title), "</a>",
-                    badges(lf, labels), "</th>\n<td>", shown.status_badges[status], "</td>\n<td>", shown.stage_names[lead.stage],
-                    "</td>\n<td>", owners[lead.owner], '</td><td class="num">', amounts[lf.value],
-                    '</td>\n<td class="num">', amounts[lf.weighted] if status == "active" else DASH,
-                    "</td>\n<td>", days[lead.closed_on or lead.expected_close], "</td>\n<td>",
-                    days[lead.follow_up] if status in OPEN else DASH, "</td>\n</tr>\n")
-        out.append("</tbody>\n</table>\n</div>")
-        return "".join(out)
+            out += (_ROW, escaped_str(link(page_url(lead))).encode(), b'">', escaped_str(lead.title).encode(), b"</a>",
+                    badges[lf.follow_up_overdue, lf.stale, lf.qualified and status in OPEN], status_cells[status], stage_cells[lead.stage],
+                    owners[lead.owner], b'</td><td class="num">', amounts[lf.value])
+            if status == "active":
+                out += (b'</td>\n<td class="num">', amounts[lf.weighted], b"</td>\n<td>")
+            else:
+                out.append(_NOT_ACTIVE)
+            out.append(days[lead.closed_on or lead.expected_close])
+            if status in OPEN:
+                out += (b"</td>\n<td>", days[lead.follow_up], b"</td>\n</tr>\n")
+            else:
+                out.append(_NOT_OPEN)

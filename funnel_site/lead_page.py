@@ -273,6 +273,7 @@ class Encoded:
     ``badge_key``."""
 
     def __init__(self, shown: Shown) -> None:
+        self.shown = shown
         self.labels = labels = EncodedTexts(shown.labels)
         self.days, self.times, self.amounts, self.whole_amounts, self.percents, self.counts = map(
             EncodedTexts, (shown.days, shown.times, shown.amounts, shown.whole_amounts, shown.percents, shown.counts))
