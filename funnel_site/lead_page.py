@@ -282,6 +282,9 @@ class Encoded:
         kinds = (("warn", "Follow-up overdue"), ("stale", "Stale"), ("ok", "Qualified"))  # as ``badges`` prints them
         self.stage_badges = Shared(lambda stage: b' <span class="badge stage">' + self.stage_names[stage] + b"</span>")  # the lead page's
         self.lead_parts = _Parts(labels)
+        # a history entry up to its duration, by its day and step, and its duration to its end, by its days
+        self.entries = Shared(lambda key: b'<li>\n%s\n<span class="step">%s</span>\n' % (self.times[key[0]], self.steps[key[1]]))
+        self.durations = Shared(lambda days: b'<span class="meta">%s</span></li>\n' % self.counts["%(num)d day", "%(num)d days", days])
         self.badges = Shared(lambda key: b"".join(b' <span class="badge %s">%s</span>' % (css.encode(), labels[label])
                                                   for shown, (css, label) in zip(key, kinds) if shown))
 
@@ -390,8 +393,9 @@ class _Page(Macros):
         self.custom()
         out = self.out
         out.append(parts.notes)
-        if lead.body.strip():
-            out.append(escaped_text(values["notes"](lead.body)).encode())
+        body = lead.body
+        if body and not body.isspace():  # the template's ``lead.body.strip()``, without a copy of the body
+            out.append(escaped_text(values["notes"](body)).encode())
         else:
             out.append(parts.no_notes)
         out += (parts.file, escaped_str(lead.path).encode(), b"</code>")
@@ -484,13 +488,10 @@ class _Page(Macros):
             return
         out.append(self.parts.history)
         today = self.values["figures"].today if lead.status == "active" else None
-        times, steps, counts = self.encoded.times, self.encoded.steps, self.encoded.counts
+        entries, durations = self.encoded.entries, self.encoded.durations
         for entry, after in zip(lead.history, [*lead.history[1:], None]):
             until: date | None = after.date if after is not None else today
-            out += (b"<li>\n", times[entry.date], b'\n<span class="step">', steps[entry.stage], b"</span>\n")
-            if until:
-                out += (b'<span class="meta">', counts["%(num)d day", "%(num)d days", (until - entry.date).days], b"</span>")
-            out.append(b"</li>\n")
+            out += (entries[entry.date, entry.stage], durations[(until - entry.date).days] if until else b"</li>\n")
         out.append(b"</ol>\n</section>\n\n")
 
     def custom(self) -> None:

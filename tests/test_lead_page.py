@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import sys
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -280,6 +281,18 @@ def test_shared_texts_start_afresh_past_their_bound(monkeypatch: pytest.MonkeyPa
     assert [texts[value] for value in "abcdabd"] == ["<a>", "<b>", "<c>", "<d>", "<a>", "<b>", "<d>"]
     assert written == list("abcdab")  # full after c: d starts afresh, then a and b are new again; d is kept
     assert sorted(texts) == ["a", "b", "d"]
+
+
+def test_encoded_texts_are_kept_as_shared_texts_are(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pages' texts as UTF-8 (lead_page.EncodedTexts): each encoded once, zeros every time (``-0`` prints apart from
+    ``0``), afresh past the bound."""
+    monkeypatch.setattr(lead_page, "SHARED_SIZE", 2)
+    texts = lead_page.Shared(lambda value: f"{value} €")
+    encoded = lead_page.EncodedTexts(texts)
+    assert [encoded[value] for value in (Decimal("1"), Decimal("-0"), Decimal("0"))] == [b"1 \xe2\x82\xac", b"-0 \xe2\x82\xac", b"0 \xe2\x82\xac"]
+    assert list(encoded) == [Decimal("1")]
+    assert [encoded[value] for value in "ab"] == [b"a \xe2\x82\xac", b"b \xe2\x82\xac"]
+    assert list(encoded) == ["b"]  # full after 1 and a: b starts afresh
 
 
 def test_pages_at_every_depth_share_the_texts_that_link_nowhere(tmp_path: Path) -> None:
