@@ -3,10 +3,12 @@ amounts, stages, owners, sources) for thousands of leads."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Hashable
+from typing import Any, Callable, Hashable, TypeVar
+
+Text = TypeVar("Text", str, bytes)  # what is written: a text, or (the pages joined from bytes) its UTF-8
 
 
-class SharedTexts(dict[Hashable, str]):
+class SharedTexts(dict[Hashable, Text]):
     """``texts[value]`` is ``write(value)``, written the first time and then kept: a dict rather than a function,
     so that a value seen before costs one lookup in C and no Python call.
 
@@ -15,11 +17,11 @@ class SharedTexts(dict[Hashable, str]):
 
     __slots__ = ("write",)
 
-    def __init__(self, write: Callable[[Any], str]) -> None:
+    def __init__(self, write: Callable[[Any], Text]) -> None:
         super().__init__()
         self.write = write
 
-    def __missing__(self, value: Any) -> str:
+    def __missing__(self, value: Any) -> Text:
         text = self.write(value)
         if value != 0:
             self[value] = text
