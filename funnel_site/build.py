@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Collection, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, BinaryIO, Callable, Collection, Iterable, Iterator, Mapping
 
 from funnel_site import workers
 from funnel_site.cache import collector_paused
@@ -90,18 +90,67 @@ def check_project(project: Project, today: date, scope: Scope | None = None) -> 
 def build(
     root: Path, out: Path, today: date, owner: str | None = None, split: bool = False,
     cache_dir: Path | None = None, jobs: int | None = None, progress: Progress = SILENT,
+    waiting: Callable[[str], None] = lambda message: None,
 ) -> Built:
     """Validate, compute, render in memory, then swap the new site in. The old site survives any failure.
 
     ``owner``: only that owner's restricted site. ``split``: the full site plus every member's restricted
     site in owners/<id>/, from one load and in the same swap. With a ``cache_dir``, a build whose
     inputs and output are as the last build left them writes nothing, and unchanged pages are reused
-    (site_cache.py).
+    (site_cache.py). ``waiting``: told once when another build into the same folder must finish first.
     """
     if owner is not None and split:
         raise UsageError("--owner and --split cannot be used together")
     out = out.resolve()
     guard_output(root.resolve(), out)
+    with one_build_at_a_time(out, waiting):
+        return _build(root, out, today, owner, split, cache_dir, jobs, progress)
+
+
+@contextmanager
+def one_build_at_a_time(out: Path, waiting: Callable[[str], None]) -> Iterator[None]:
+    """Builds into ``out``'s folder one after another: an advisory lock (``flock``) on that folder, held until the
+    build ends, however it ends (forked workers share it and end with it).
+
+    Two builds into one output at once (a CI job and a rep, two hooks) used to fail one another: the later one
+    removed the earlier one's staging directory as a killed build's leftover. Letting both run would also let one
+    link pages from a site the other had just swapped in. The lock is on the folder that holds the output, so that
+    no lock file appears next to it; builds into sibling outputs wait for each other too. Where there is no
+    ``fcntl`` (Windows), builds are not serialised.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    folder = _output_parent(out)
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            waiting(f"waiting for another build into {folder} to finish")
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        except OSError:
+            pass  # a file system without locks (some network ones): not serialised, as without fcntl
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def _output_parent(out: Path) -> Path:
+    """``out``'s folder, made if missing; a file on the way is a clear error, not mkdir's puzzling "File exists"."""
+    existing = next(parent for parent in out.parents if parent.exists())
+    if not existing.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(existing))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return out.parent
+
+
+def _build(
+    root: Path, out: Path, today: date, owner: str | None, split: bool, cache_dir: Path | None, jobs: int | None,
+    progress: Progress,
+) -> Built:
     sources = read_sources(root, progress, read=_cached_before(cache_dir, out))
     site = _site_cache(cache_dir, out, sources, today, owner, split) if sources.raw is not None else None
     if site is not None and (done := site.unchanged()) is not None:
@@ -259,61 +308,18 @@ def write_site(files: Mapping[str, bytes], out: Path) -> None:
 @contextmanager
 def _staged(out: Path, recording: bool) -> Iterator[_Staging]:
     """The staging directory next to ``out``, swapped in for it when the block ends without an error, removed otherwise."""
-    existing = next(parent for parent in out.parents if parent.exists())
-    if not existing.is_dir():  # otherwise mkdir reports a puzzling "File exists"
-        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(existing))
-    out.parent.mkdir(parents=True, exist_ok=True)
+    _output_parent(out)
     _remove_leftovers(out)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
-        with _in_use(staging):
-            os.chmod(staging, 0o755)
-            writer = _Staging(staging, out if (out / MARKER).is_file() else None, recording)
-            writer.put(MARKER, MARKER_TEXT)
-            yield writer
-            _swap(staging, out)
+        os.chmod(staging, 0o755)
+        writer = _Staging(staging, out if (out / MARKER).is_file() else None, recording)
+        writer.put(MARKER, MARKER_TEXT)
+        yield writer
+        _swap(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-
-
-@contextmanager
-def _in_use(folder: Path) -> Iterator[None]:
-    """Marks a staging (or old-site) folder as this build's while the block runs: an advisory lock on the folder itself,
-    which ``_remove_leftovers`` of another build into the same output tests, so that it removes what killed builds left
-    and never the folder of a build still running (which then failed: "No such file or directory"). The lock goes
-    with the last process holding it, however it ends; forked workers share it. Without ``fcntl`` (Windows) nothing is
-    marked, and builds into one output must not overlap."""
-    try:
-        import fcntl
-    except ImportError:
-        yield
-        return
-    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a folder just made: nobody else can hold it
-        yield
-    finally:
-        os.close(descriptor)
-
-
-def _is_in_use(folder: Path) -> bool:
-    """Whether another build holds ``folder`` (``_in_use``); False for what a killed build left, and without ``fcntl``."""
-    try:
-        import fcntl
-    except ImportError:
-        return False
-    try:
-        descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except OSError:
-        return False  # gone, or not a folder: rmtree decides
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(descriptor)
-    return False
 
 
 class _Staging:
@@ -498,30 +504,24 @@ def _same_bytes(path: Path, data: bytes) -> bool:
 
 def _swap(staging: Path, out: Path) -> None:
     if not out.exists():
-        try:
-            os.rename(staging, out)
-            return
-        except OSError as error:
-            if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
-                raise
-            # another build into the same output swapped its site in meanwhile: replace that one as below
+        os.rename(staging, out)
+        return
     if _exchange(staging, out):
         shutil.rmtree(staging, ignore_errors=True)  # it now holds the previous site
         return
     old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-    with _in_use(old):
-        try:
-            os.rename(out, old / "site")
-        except OSError:
-            old.rmdir()
-            raise
-        try:
-            os.rename(staging, out)
-        except OSError:
-            os.rename(old / "site", out)  # put the previous site back: a failed build leaves it untouched
-            old.rmdir()
-            raise
-        shutil.rmtree(old, ignore_errors=True)
+    try:
+        os.rename(out, old / "site")
+    except OSError:
+        old.rmdir()
+        raise
+    try:
+        os.rename(staging, out)
+    except OSError:
+        os.rename(old / "site", out)  # put the previous site back: a failed build leaves it untouched
+        old.rmdir()
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -536,11 +536,9 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def _remove_leftovers(out: Path) -> None:
-    """A build killed mid-way leaves a staging directory behind; the next build removes it, but not the folders of a
-    build into the same output that is still running (``_in_use``)."""
+    """A build killed mid-way leaves a staging directory behind; the next build removes it."""
     name = glob.escape(out.name)  # `-o 'site[1]'` must match its own leftovers and nobody else's
     for pattern in (f".{name}.tmp-*", f".{name}.old-*"):
         for leftover in out.parent.glob(pattern):
-            if not _is_in_use(leftover):
-                shutil.rmtree(leftover, ignore_errors=True)
+            shutil.rmtree(leftover, ignore_errors=True)
 

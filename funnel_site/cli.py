@@ -189,7 +189,8 @@ def run_build(args: argparse.Namespace) -> int:
     out = args.output if args.output is not None else args.dir / "_site"
     try:
         with Progress() as progress:  # cleared before anything below is printed
-            built = build(args.dir, out, args.today, owner=args.owner, split=args.split, cache_dir=_cache_dir(args), jobs=args.jobs, progress=progress)
+            built = build(args.dir, out, args.today, owner=args.owner, split=args.split, cache_dir=_cache_dir(args), jobs=args.jobs, progress=progress,
+                          waiting=lambda message: print(f"funnel-site: {message}", file=sys.stderr, flush=True))
     except InvalidLeads as error:
         _print_problems(error.problems)
         print(f"build failed: {_summary(error.problems)}; {out} was left unchanged", file=sys.stderr)

@@ -122,43 +122,79 @@ def test_a_leftover_staging_directory_is_removed_by_the_next_build(tmp_path: Pat
     assert sorted(p.name for p in tmp_path.iterdir()) == [".other.tmp-keep", "p", "site"]
 
 
-def test_the_staging_directory_of_a_running_build_is_not_a_leftover(tmp_path: Path, run_cli) -> None:
-    """Held by a build still writing (its advisory lock), a staging or old-site folder stays; an unheld one goes."""
+def _until_waiting(process: subprocess.Popen[str]) -> str:
+    """The first line the build prints on stderr: it waits for the lock before anything else (60 s at most)."""
+    import selectors
+
+    assert process.stderr is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stderr, selectors.EVENT_READ)
+        assert selector.select(timeout=60), "the build printed nothing"
+    return process.stderr.readline()
+
+
+def test_a_build_waits_for_another_build_into_the_same_folder(tmp_path: Path) -> None:
+    """While another build holds the output's folder, a build says so and waits; then it builds as usual."""
+    import fcntl
+
     root = write_project(tmp_path / "p", {"leads/acme.md": GOOD})
-    for name in (".site.tmp-running", ".site.old-running", ".site.tmp-k1ll3d"):
-        (tmp_path / name).mkdir()
-    with build_module._in_use(tmp_path / ".site.tmp-running"), build_module._in_use(tmp_path / ".site.old-running"):
-        assert run_cli("build", str(root), "-o", str(tmp_path / "site"), "--today", TODAY).code == 0
-        assert sorted(p.name for p in tmp_path.iterdir()) == [".site.old-running", ".site.tmp-running", "p", "site"]
-    assert run_cli("build", str(root), "-o", str(tmp_path / "site"), "--today", TODAY).code == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["p", "site"]
+    out = tmp_path / "sites" / "site"
+    out.parent.mkdir()
+    held = os.open(out.parent, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(held, fcntl.LOCK_EX)
+    process = subprocess.Popen(build_command(root, out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert _until_waiting(process) == f"funnel-site: waiting for another build into {out.parent} to finish\n"
+        time.sleep(0.2)
+        assert process.poll() is None and not out.exists()
+    finally:
+        os.close(held)
+    stdout, stderr = process.communicate(timeout=120)
+    assert (process.returncode, stderr) == (0, "")
+    assert stdout == f"built 1 lead into {out} (0 errors, 0 warnings)\n"
 
 
-@pytest.mark.parametrize("first_build", [True, False])
-def test_a_build_started_while_another_writes_into_the_same_output_leaves_it_alone(
-    tmp_path: Path, run_cli, monkeypatch: pytest.MonkeyPatch, first_build: bool,
+def test_a_folder_that_cannot_be_locked_is_built_into_unlocked(tmp_path: Path, run_cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Some network file systems refuse locks (ENOLCK): the build goes on, as where there is no fcntl."""
+    import fcntl
+
+    def refusing(descriptor: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
+
+    monkeypatch.setattr(fcntl, "flock", refusing)
+    root = write_project(tmp_path / "p", {"leads/acme.md": GOOD})
+    result = run_cli("build", str(root), "-o", str(tmp_path / "site"), "--today", TODAY)
+    assert (result.code, result.err) == (0, "")
+
+
+def test_a_build_started_while_another_writes_into_the_same_output_waits_for_it(
+    tmp_path: Path, run_cli, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Two builds into one output at once (a CI job and a rep, two hooks): the later one used to remove the earlier one's
-    staging directory as a killed build's leftover, and the earlier one failed with "No such file or directory".
-    Both succeed now; the site is the one swapped in last, whole."""
+    """Two builds into one output at once (a CI job and a rep, two hooks): the later one used to remove the earlier
+    one's staging directory as a killed build's leftover, and the earlier one failed with "No such file or directory".
+    Now the later one waits, then replaces the site whole: the same files as a build of its own alone."""
     root = write_project(tmp_path / "p", {"leads/acme.md": GOOD, "leads/beta.md": GOOD.replace("Acme", "Beta")})
     out = tmp_path / "site"
-    if not first_build:  # another day: the builds below have something to write
-        assert run_cli("build", str(root), "-o", str(out), "--today", "2026-11-21").code == 0
+    assert run_cli("build", str(root), "-o", str(out), "--today", "2026-11-21").code == 0
+    later_command = [*build_command(root, out)[:-1], "2026-11-23"]
     put = build_module._Staging.put
-    results = []
+    started: list[subprocess.Popen[str]] = []
 
-    def put_and_let_another_build_run(writer: build_module._Staging, relative: str, data: bytes) -> None:
+    def put_while_another_build_starts(writer: build_module._Staging, relative: str, data: bytes) -> None:
         put(writer, relative, data)
-        if relative == "leads/acme.html" and not results:
-            results.append(None)  # the nested build must not start a third
-            results.append(run_cli("build", str(root), "-o", str(out), "--today", "2026-11-23"))
+        if relative == "leads/acme.html" and not started:
+            started.append(subprocess.Popen(later_command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+            assert _until_waiting(started[0]).startswith("funnel-site: waiting for another build into ")
 
-    monkeypatch.setattr(build_module._Staging, "put", put_and_let_another_build_run)
+    monkeypatch.setattr(build_module._Staging, "put", put_while_another_build_starts)
     first = run_cli("build", str(root), "-o", str(out), "--today", TODAY)
     assert (first.code, first.err) == (0, "")
-    assert (results[1].code, results[1].err) == (0, "")
-    assert b"2026-11-22" in (out / "data.json").read_bytes()  # the first build swapped its site in last
+    stdout, stderr = started[0].communicate(timeout=120)
+    assert (started[0].returncode, stderr, stdout) == (0, "", f"built 2 leads into {out} (0 errors, 0 warnings)\n")
+    monkeypatch.undo()
+    alone = tmp_path / "alone"
+    assert run_cli("build", str(root), "-o", str(alone), "--today", "2026-11-23", "--no-cache").code == 0
+    assert snapshot(out) == snapshot(alone)
     assert leftovers(out) == []
 
 
