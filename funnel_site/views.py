@@ -401,10 +401,10 @@ def owned_by(leads: Sequence[LeadFigures], owner: str, fragments: Fragments | No
     return owners(leads, fragments).get(owner, ())
 
 
-_last_owned: tuple[Sequence[LeadFigures], dict[str, list[LeadFigures]]] = ((), {})
+_last_owned: tuple[Sequence[LeadFigures], dict[str, tuple[LeadFigures, ...]]] = ((), {})
 
 
-def _owned(leads: Sequence[LeadFigures]) -> dict[str, list[LeadFigures]]:
+def _owned(leads: Sequence[LeadFigures]) -> dict[str, tuple[LeadFigures, ...]]:
     """Each owner's leads, grouped in one pass and kept for the same sequence: every owner's page asks (10k leads, 12
     owners: 120k comparisons before). Kept for the very object, which is held, so its id is not another's."""
     global _last_owned
@@ -412,7 +412,7 @@ def _owned(leads: Sequence[LeadFigures]) -> dict[str, list[LeadFigures]]:
         found: dict[str, list[LeadFigures]] = defaultdict(list)
         for f in leads:
             found[f.lead.owner].append(f)
-        _last_owned = (leads, dict(found))
+        _last_owned = (leads, {owner: tuple(own) for owner, own in found.items()})  # tuples: shared by every caller
     return _last_owned[1]
 
 
@@ -427,11 +427,11 @@ def owner_table(leads: Sequence[LeadFigures], owner: str, config: Config, fragme
         found: dict[str, list[LeadFigures]] = defaultdict(list)
         for f in table_order(leads, config):
             found[f.lead.owner].append(f)
-        _last_owner_tables = (leads, config, dict(found))
+        _last_owner_tables = (leads, config, {owner: tuple(own) for owner, own in found.items()})
     return _last_owner_tables[2].get(owner, ())
 
 
-_last_owner_tables: tuple[Sequence[LeadFigures], Config | None, dict[str, list[LeadFigures]]] = ((), None, {})
+_last_owner_tables: tuple[Sequence[LeadFigures], Config | None, dict[str, tuple[LeadFigures, ...]]] = ((), None, {})
 
 
 def table_order(leads: Sequence[LeadFigures], config: Config, fragments: Fragments | None = None) -> list[LeadFigures]:
