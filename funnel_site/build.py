@@ -114,17 +114,22 @@ def one_build_at_a_time(out: Path, waiting: Callable[[str], None]) -> Iterator[N
 
     Two builds into one output at once (a CI job and a rep, two hooks) used to fail one another: the later one
     removed the earlier one's staging directory as a killed build's leftover. Letting both run would also let one
-    link pages from a site the other had just swapped in. The lock is on the folder that holds the output, so that
-    no lock file appears next to it; builds into sibling outputs wait for each other too. Where there is no
-    ``fcntl`` (Windows), builds are not serialised.
+    link pages from a site the other had just swapped in. The lock is on the folder that holds the output (or, before
+    the first build made it, the nearest one that exists), so that no lock file appears next to it; builds into
+    sibling outputs wait for each other too. Where there is no ``fcntl`` (Windows), builds are not serialised.
     """
     try:
         import fcntl
     except ImportError:
         yield
         return
-    folder = _output_parent(out)
-    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    # The nearest folder that exists: a build of invalid leads makes no folder (``_staged`` makes them when it writes).
+    folder = next(parent for parent in out.parents if parent.exists())
+    try:
+        descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:  # a file on the way: reported when the site is written, after the leads are checked
+        yield
+        return
     try:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -136,15 +141,6 @@ def one_build_at_a_time(out: Path, waiting: Callable[[str], None]) -> Iterator[N
         yield
     finally:
         os.close(descriptor)
-
-
-def _output_parent(out: Path) -> Path:
-    """``out``'s folder, made if missing; a file on the way is a clear error, not mkdir's puzzling "File exists"."""
-    existing = next(parent for parent in out.parents if parent.exists())
-    if not existing.is_dir():
-        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(existing))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    return out.parent
 
 
 def _build(
@@ -308,7 +304,10 @@ def write_site(files: Mapping[str, bytes], out: Path) -> None:
 @contextmanager
 def _staged(out: Path, recording: bool) -> Iterator[_Staging]:
     """The staging directory next to ``out``, swapped in for it when the block ends without an error, removed otherwise."""
-    _output_parent(out)
+    existing = next(parent for parent in out.parents if parent.exists())
+    if not existing.is_dir():  # otherwise mkdir reports a puzzling "File exists"
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(existing))
+    out.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(out)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:

@@ -154,6 +154,14 @@ def test_a_build_waits_for_another_build_into_the_same_folder(tmp_path: Path) ->
     assert stdout == f"built 1 lead into {out} (0 errors, 0 warnings)\n"
 
 
+def test_invalid_leads_make_no_output_folder(tmp_path: Path, run_cli) -> None:
+    """The lock is taken on the nearest folder that exists: a build that fails its checks creates nothing."""
+    root = write_project(tmp_path / "p", {"leads/acme.md": GOOD.replace("stage: offer", "stage: negotation")})
+    result = run_cli("build", str(root), "-o", str(tmp_path / "out" / "deeper" / "site"), "--today", TODAY)
+    assert result.code == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p"]
+
+
 def test_a_folder_that_cannot_be_locked_is_built_into_unlocked(tmp_path: Path, run_cli, monkeypatch: pytest.MonkeyPatch) -> None:
     """Some network file systems refuse locks (ENOLCK): the build goes on, as where there is no fcntl."""
     import fcntl
