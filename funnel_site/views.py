@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence, TypeVar
 
 from funnel_site.figures import Figures, LeadFigures, Rate, outcome_rates
 from funnel_site.model import Config, Member, Stage
@@ -30,6 +30,7 @@ TABLE_PAGE_SIZE = 500  # rows per page of the all-leads table: ~0.5 MB of HTML, 
 BOARD_COLUMN_CARDS = 50  # cards per board column; the rest are counted and linked to the table
 LIST_ROWS = 100  # rows per list on the overview, closed, ideas and owner pages; the rest are counted (and linked to the table)
 OPEN = ("active", "potential")
+_T = TypeVar("_T")
 _TRANSLITERATION = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "ae", "Ö": "oe", "Ü": "ue"})
 
 
@@ -395,57 +396,47 @@ def company_of(f: LeadFigures) -> str | None:
 
 
 def owned_by(leads: Sequence[LeadFigures], owner: str, fragments: Fragments | None = None) -> Sequence[LeadFigures]:
-    """The owner's leads in the given order (not to be changed by the caller); ``fragments`` (serve): from ``owners``."""
+    """The owner's leads in the given order; ``fragments`` (serve): from ``owners``. Without them, grouped once for all
+    owner pages (10k leads, 12 owners: 120k comparisons before)."""
     if fragments is None:
-        return _owned(leads).get(owner, ())
+        return _kept("owned", (leads,), lambda: _by_owner(leads)).get(owner, ())
     return owners(leads, fragments).get(owner, ())
 
 
-_last_owned: tuple[Sequence[LeadFigures], dict[str, tuple[LeadFigures, ...]]] = ((), {})
-
-
-def _owned(leads: Sequence[LeadFigures]) -> dict[str, tuple[LeadFigures, ...]]:
-    """Each owner's leads, grouped in one pass and kept for the same sequence: every owner's page asks (10k leads, 12
-    owners: 120k comparisons before). Kept for the very object, which is held, so its id is not another's."""
-    global _last_owned
-    if _last_owned[0] is not leads:
-        found: dict[str, list[LeadFigures]] = defaultdict(list)
-        for f in leads:
-            found[f.lead.owner].append(f)
-        _last_owned = (leads, {owner: tuple(own) for owner, own in found.items()})  # tuples: shared by every caller
-    return _last_owned[1]
-
-
 def owner_table(leads: Sequence[LeadFigures], owner: str, config: Config, fragments: Fragments | None = None) -> Sequence[LeadFigures]:
-    """``sorted_leads`` of the owner's leads (``owned_by``; not to be changed by the caller). Without ``fragments``, the
-    all-leads table's order (``table_order``) handed out by owner: the order of a part is the order of the whole (the
-    key ends in the lead's id), so the owner pages sort nothing (10k leads: twelve sorts of ~830)."""
+    """``sorted_leads`` of the owner's leads (``owned_by``). Without ``fragments``, the all-leads table's order
+    (``table_order``) handed out by owner: the order of a part is the order of the whole (the key ends in the lead's
+    id), so the owner pages sort nothing (10k leads: twelve sorts of ~830)."""
     if fragments is not None:
         return sorted_leads(owned_by(leads, owner, fragments), config, fragments, f"table of {owner}")
-    global _last_owner_tables
-    if _last_owner_tables[0] is not leads or _last_owner_tables[1] is not config:
-        found: dict[str, list[LeadFigures]] = defaultdict(list)
-        for f in table_order(leads, config):
-            found[f.lead.owner].append(f)
-        _last_owner_tables = (leads, config, {owner: tuple(own) for owner, own in found.items()})
-    return _last_owner_tables[2].get(owner, ())
-
-
-_last_owner_tables: tuple[Sequence[LeadFigures], Config | None, dict[str, tuple[LeadFigures, ...]]] = ((), None, {})
+    return _kept("owner tables", (leads, config), lambda: _by_owner(table_order(leads, config))).get(owner, ())
 
 
 def table_order(leads: Sequence[LeadFigures], config: Config, fragments: Fragments | None = None) -> list[LeadFigures]:
-    """``sorted_leads`` of all leads (not to be changed by the caller): without ``fragments``, kept for the very
-    ``leads`` and ``config`` (held, so their ids are not another's), so that the table's pages and the owner pages sort once."""
+    """``sorted_leads`` of all leads (not to be changed by the caller): without ``fragments``, sorted once for the
+    table's pages and the owner pages."""
     if fragments is not None:
         return sorted_leads(leads, config, fragments)
-    global _last_table_order
-    if _last_table_order[0] is not leads or _last_table_order[1] is not config:
-        _last_table_order = (leads, config, sorted_leads(leads, config))
-    return _last_table_order[2]
+    return _kept("table", (leads, config), lambda: sorted_leads(leads, config))
 
 
-_last_table_order: tuple[Sequence[LeadFigures], Config | None, list[LeadFigures]] = ((), None, [])
+_KEPT: dict[str, tuple[tuple[object, ...], Any]] = {}
+
+
+def _kept(name: str, inputs: tuple[object, ...], make: Callable[[], _T]) -> _T:
+    """``make()``, kept under ``name`` for the very ``inputs`` (held, so their ids are not another's) until asked with
+    others: what each of a build's owner pages asks is made once. Every caller shares it: not to be changed."""
+    kept = _KEPT.get(name)
+    if kept is None or len(kept[0]) != len(inputs) or any(a is not b for a, b in zip(kept[0], inputs)):
+        kept = _KEPT[name] = (inputs, make())
+    return kept[1]  # type: ignore[no-any-return]
+
+
+def _by_owner(leads: Iterable[LeadFigures]) -> dict[str, tuple[LeadFigures, ...]]:
+    found: dict[str, list[LeadFigures]] = defaultdict(list)
+    for f in leads:
+        found[f.lead.owner].append(f)
+    return {owner: tuple(own) for owner, own in found.items()}
 
 
 def owners(leads: Sequence[LeadFigures], fragments: Fragments) -> dict[str, list[LeadFigures]]:
